@@ -1,0 +1,17 @@
+// Real, isolated components for tests: a migrated database, a nats-server, a RabbitMQ vhost, in-memory tracing.
+export { natsTest } from './nats-fixture.js';
+export { freePort, natsServerBinary, startNatsServer, type NatsServerHandle } from './nats.js';
+export {
+  createTestDatabase,
+  createTestPglite,
+  DEFAULT_ADMIN_URL,
+  postgresFixture,
+  postgresTest,
+  type PostgresFixtures,
+  type TestDatabase,
+  type TestPglite,
+} from './postgres.js';
+export { createTestVhost, type TestVhost } from './rabbitmq.js';
+export { installInMemoryTracing, type InMemoryTracing } from './tracing.js';
+export { testLogger } from './logger.js';
+export { waitFor } from './wait.js';
