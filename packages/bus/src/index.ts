@@ -1,0 +1,38 @@
+// NATS JetStream for every service: the Bus, the topology of DESIGN §2, typed publish and consume.
+export { Bus, type BusOptions } from './bus.js';
+export {
+  consume,
+  type ConsumeOptions,
+  type ConsumerHandle,
+  type Delivery,
+  type Handler,
+  type HandlerContext,
+} from './consume.js';
+export {
+  errorMessage,
+  PermanentError,
+  PublishValidationError,
+  RetryableError,
+  TopologyError,
+  UnknownSubjectError,
+} from './errors.js';
+export {
+  buildHeaders,
+  HEADER_SERVICE,
+  publishBytes,
+  publishTyped,
+  withoutTrace,
+  type PublishOptions,
+} from './publish.js';
+export {
+  BUCKETS,
+  consumers,
+  ensureBuckets,
+  ensureConsumer,
+  ensureStreams,
+  STREAMS,
+  type BucketSpec,
+  type ConsumerSpec,
+  type StreamSpec,
+  type TopologyOptions,
+} from './topology.js';
