@@ -2,7 +2,9 @@
 import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
-const conditions = ['@autocloud/source', ...defaultServerConditions];
+// Workspace packages resolve to their TypeScript sources, so tests need no build. Dependencies resolve as Node
+// resolves them ('module' would pick ESM builds that only bundlers can load).
+const conditions = ['@autocloud/source', ...defaultServerConditions.filter((c) => c !== 'module')];
 
 export default defineConfig({
   resolve: { conditions },

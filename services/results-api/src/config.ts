@@ -1,0 +1,48 @@
+// results-api settings (DESIGN §10).
+import { Type, type Static } from '@sinclair/typebox';
+import { checkNatsUrl, CommonConfig, healthPort, list } from '@autocloud/service';
+
+export const ResultsApiConfig = Type.Composite([
+  CommonConfig,
+  Type.Object({
+    HEALTH_PORT: healthPort(9106),
+    DATABASE_URL: Type.Optional(
+      Type.String({ description: 'postgres://…; unset: embedded PGlite under AUTOCLOUD_HOME' }),
+    ),
+    PORT: Type.Integer({
+      minimum: 1,
+      maximum: 65535,
+      default: 8080,
+      description: 'HTTP port of the API and UI',
+    }),
+    HOST: Type.String({ default: '0.0.0.0', description: 'HTTP listen address' }),
+    API_TOKEN_HASHES: Type.Optional(
+      Type.String({
+        description: 'comma-separated sha256 hex of accepted bearer tokens; unset: writes refused',
+      }),
+    ),
+  }),
+]);
+export type ResultsApiConfig = Static<typeof ResultsApiConfig>;
+
+export const resultsApiChecks = [
+  checkNatsUrl,
+  (c: ResultsApiConfig) =>
+    c.DATABASE_URL && !/^postgres(ql)?:\/\/[^/]/.test(c.DATABASE_URL)
+      ? 'DATABASE_URL: expected postgres://user@host:port/database'
+      : undefined,
+  (c: ResultsApiConfig) =>
+    list(c.API_TOKEN_HASHES).some((h) => !/^[0-9a-f]{64}$/i.test(h))
+      ? 'API_TOKEN_HASHES: every entry must be the 64-character sha256 hex of a token'
+      : undefined,
+];
+
+export type Role = 'record' | 'serve' | 'all';
+
+/** `record`, `serve`, or nothing for both in one process. */
+export function parseRole(argv: string[]): Role | Error {
+  const args = argv.filter((a) => a !== '--');
+  if (args.length === 0) return 'all';
+  if (args.length === 1 && (args[0] === 'record' || args[0] === 'serve')) return args[0];
+  return new Error(`usage: results-api [record|serve] (got: ${args.join(' ')})`);
+}
