@@ -10,7 +10,12 @@ const Schema = Type.Composite([
 describe('loadConfig', () => {
   test('applies defaults and converts numbers', () => {
     const c = loadConfig(Schema, { SLOTS: '4' });
-    expect(c).toMatchObject({ NATS_URL: 'nats://127.0.0.1:4222', HEALTH_PORT: 9000, SLOTS: 4, LOG_LEVEL: 'info' });
+    expect(c).toMatchObject({
+      NATS_URL: 'nats://127.0.0.1:4222',
+      HEALTH_PORT: 9000,
+      SLOTS: 4,
+      LOG_LEVEL: 'info',
+    });
   });
 
   test('reports every problem at once', () => {
@@ -30,7 +35,9 @@ describe('loadConfig', () => {
   });
 
   test('a NATS_URL that is not a URL is named, without echoing the value', () => {
-    expect(() => loadConfig(Schema, { NATS_URL: 'nonsense' }, [checkNatsUrl])).toThrow(/NATS_URL: expected nats:\/\//);
+    expect(() => loadConfig(Schema, { NATS_URL: 'nonsense' }, [checkNatsUrl])).toThrow(
+      /NATS_URL: expected nats:\/\//,
+    );
     expect(() => loadConfig(Schema, { NATS_URL: 'nonsense' }, [checkNatsUrl])).not.toThrow(/nonsense/);
     expect(loadConfig(Schema, { NATS_URL: 'nats://a:4222, tls://b:4222' }, [checkNatsUrl]).NATS_URL).toBe(
       'nats://a:4222, tls://b:4222',

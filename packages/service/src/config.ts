@@ -35,7 +35,7 @@ export function loadConfig<S extends TObject>(
   const problems: string[] = [];
   for (const error of compiled.Errors(converted)) {
     const key = error.path.replace(/^\//, '').split('/')[0] ?? error.path;
-    const property = schema.properties[key] as TSchema | undefined;
+    const property: TSchema | undefined = schema.properties[key];
     const hint = property?.description ? ` (${property.description})` : '';
     problems.push(`${key || 'configuration'}: ${error.message}${hint}`);
   }

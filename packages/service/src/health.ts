@@ -1,5 +1,5 @@
 // The probe and metrics endpoint every service exposes: /healthz (alive), /readyz (ready to work), /metrics.
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Registry } from 'prom-client';
 
@@ -63,7 +63,7 @@ export async function startHealthServer(opts: {
   };
 }
 
-function json(res: import('node:http').ServerResponse, status: number, body: unknown): void {
+function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
 }
