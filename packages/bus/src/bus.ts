@@ -7,6 +7,7 @@ import {
   type PubAck,
 } from '@nats-io/jetstream';
 import { type NatsConnection } from '@nats-io/nats-core';
+import { Kvm, type KV } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import { connect } from '@nats-io/transport-node';
 import { type Subject, type SubjectMap } from '@autocloud/schemas';
@@ -14,8 +15,10 @@ import { type Logger } from '@autocloud/telemetry';
 import { consume, type ConsumeOptions, type ConsumerHandle, type Handler } from './consume.js';
 import { errorMessage } from './errors.js';
 import { publishBytes, publishTyped, type PublishOptions } from './publish.js';
+import { publishDeadLetter, type DeadLetter } from './deadletter.js';
 import {
   BUCKETS,
+  KV_BUCKETS,
   ensureBuckets,
   ensureConsumer,
   ensureStreams,
@@ -115,6 +118,15 @@ export class Bus {
         await handle.close(timeoutMs);
       },
     };
+  }
+
+  /** Records what this service could not handle on `autocloud.deadletter.<service>`. */
+  deadLetter(letter: DeadLetter): Promise<PubAck> {
+    return publishDeadLetter(this.js, this.service, letter);
+  }
+
+  kv(name: keyof typeof KV_BUCKETS): Promise<KV> {
+    return new Kvm(this.js).open(KV_BUCKETS[name].name);
   }
 
   objectStore(name: keyof typeof BUCKETS): Promise<ObjectStore> {

@@ -6,15 +6,14 @@ import {
   DEADLETTER_HEADERS,
   entryFor,
   parseJson,
-  subjects,
   validator,
   type Subject,
   type SubjectMap,
 } from '@autocloud/schemas';
 import { extractTraceContext, type Logger } from '@autocloud/telemetry';
-import { type Counter, type Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import { errorMessage, PermanentError, RetryableError } from './errors.js';
-import { publishBytes } from './publish.js';
+import { publishDeadLetter } from './deadletter.js';
 import { type ConsumerSpec } from './topology.js';
 
 export interface HandlerContext {
@@ -62,11 +61,10 @@ interface ConsumerMetrics {
 
 const metricsByRegistry = new WeakMap<Registry, ConsumerMetrics>();
 
-async function consumerMetrics(registry: Registry | undefined): Promise<ConsumerMetrics | undefined> {
+function consumerMetrics(registry: Registry | undefined): ConsumerMetrics | undefined {
   if (!registry) return undefined;
   let m = metricsByRegistry.get(registry);
   if (!m) {
-    const { Counter, Histogram } = await import('prom-client');
     m = {
       handled: new Counter({
         name: 'autocloud_messages_handled_total',
@@ -98,7 +96,7 @@ export async function consume<S extends Subject>(
   const concurrency = Math.max(1, opts.concurrency ?? 1);
   const heartbeatMs = opts.heartbeatMs ?? Math.max(1_000, Math.floor(spec.ackWaitMs / 3));
   const backoff = opts.backoff ?? { baseMs: 1_000, maxMs: 60_000 };
-  const metrics = await consumerMetrics(opts.metrics);
+  const metrics = consumerMetrics(opts.metrics);
   const tracer = trace.getTracer('@autocloud/bus');
   const abort = new AbortController();
 
@@ -109,19 +107,19 @@ export async function consume<S extends Subject>(
   const waitForSlot = () => new Promise<void>((resolve) => (wake = resolve));
 
   const deadLetter = async (msg: JsMsg, reason: string): Promise<void> => {
-    const h: Record<string, string> = {
-      [DEADLETTER_HEADERS.reason]: oneLine(reason),
+    const headers: Record<string, string> = {
       [DEADLETTER_HEADERS.subject]: msg.subject,
       [DEADLETTER_HEADERS.stream]: spec.stream,
       [DEADLETTER_HEADERS.seq]: String(msg.seq),
-      [DEADLETTER_HEADERS.service]: opts.service,
     };
     const originalId = msg.headers?.get('Nats-Msg-Id');
-    if (originalId) h[DEADLETTER_HEADERS.msgId] = originalId;
+    if (originalId) headers[DEADLETTER_HEADERS.msgId] = originalId;
     try {
-      await publishBytes(js, opts.service, subjects.deadletter(opts.service), msg.data, {
-        msgId: `dl.${spec.stream}.${msg.seq}`,
-        headers: h,
+      await publishDeadLetter(js, opts.service, {
+        data: msg.data,
+        reason,
+        msgId: `${spec.stream}.${msg.seq}`,
+        headers,
       });
     } catch (err) {
       // Nothing may be lost: without a dead letter record the message stays and comes back later.
@@ -266,8 +264,4 @@ export async function consume<S extends Subject>(
 function backoffDelay(deliveryCount: number, backoff: { baseMs: number; maxMs: number }): number {
   const exp = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.max(0, deliveryCount - 1));
   return Math.round(exp * (0.8 + Math.random() * 0.4));
-}
-
-function oneLine(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').slice(0, 1_000);
 }

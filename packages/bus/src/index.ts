@@ -25,7 +25,16 @@ export {
   type PublishOptions,
 } from './publish.js';
 export {
+  DEADLETTER_MAX_BYTES,
+  HEADER_ORIGINAL_SIZE,
+  HEADER_TRUNCATED,
+  oneLine,
+  publishDeadLetter,
+  type DeadLetter,
+} from './deadletter.js';
+export {
   BUCKETS,
+  KV_BUCKETS,
   consumers,
   ensureBuckets,
   ensureConsumer,

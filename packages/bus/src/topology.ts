@@ -11,6 +11,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
+import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { STREAM_SUBJECTS, type Backend, type StreamName, type Subject } from '@autocloud/schemas';
 import { TopologyError } from './errors.js';
@@ -146,6 +147,14 @@ export const BUCKETS = {
   },
 } as const satisfies Record<string, BucketSpec>;
 
+/** Key-value buckets: small durable state that must survive a restart. */
+export const KV_BUCKETS = {
+  bridgeState: {
+    name: 'bridge-state',
+    description: 'fedmsg-bridge: the newest upstream message time it forwarded (datagrepper backfill cursor)',
+  },
+} as const satisfies Record<string, BucketSpec>;
+
 export interface TopologyOptions {
   replicas?: number;
   /** Overrides per stream, e.g. a smaller OUTPUT byte cap in tests. */
@@ -229,6 +238,15 @@ export async function ensureConsumer(jsm: JetStreamManager, spec: ConsumerSpec):
 }
 
 export async function ensureBuckets(js: JetStreamClient, opts: TopologyOptions = {}): Promise<void> {
+  const kvm = new Kvm(js);
+  for (const bucket of Object.values(KV_BUCKETS) as BucketSpec[]) {
+    await kvm.create(bucket.name, {
+      description: bucket.description,
+      storage: StorageType.File,
+      replicas: opts.replicas ?? 1,
+      history: 1,
+    });
+  }
   const objm = new Objm(js);
   for (const bucket of Object.values(BUCKETS) as BucketSpec[]) {
     await objm.create(bucket.name, {

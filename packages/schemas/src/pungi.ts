@@ -46,3 +46,11 @@ export const PungiComposeStatusChange = Type.Object(
   },
 );
 export type PungiComposeStatusChange = Static<typeof PungiComposeStatusChange>;
+
+/** Headers fedmsg-bridge puts on every message it carries into the PUNGI stream. */
+export const UPSTREAM_HEADERS = {
+  topic: 'Fedora-Topic',
+  msgId: 'Fedora-Msg-Id',
+  sentAt: 'Fedora-Sent-At',
+  source: 'Autocloud-Source',
+} as const;

@@ -18,6 +18,8 @@ export interface ServiceContext<C> {
   addReadinessCheck(check: ReadinessCheck): void;
   /** Every readiness check, for a service that serves its own /readyz. */
   readinessChecks(): ReadinessCheck[];
+  /** Ends the service as SIGTERM would, for one-shot runs; `exitCode` is what the process exits with. */
+  requestStop(reason: string, exitCode?: number): void;
 }
 
 export interface ServiceDefinition<S extends TObject> {
@@ -99,6 +101,12 @@ export async function runService<S extends TObject>(
       },
       ...checks,
     ],
+    requestStop: (reason, code = 0) => {
+      log.info({ reason }, 'stopping');
+      exitCode = exitCode || code;
+      abort.abort(new Error(reason));
+      requestShutdown(reason);
+    },
   };
 
   try {

@@ -15,3 +15,6 @@ export { createTestVhost, type TestVhost } from './rabbitmq.js';
 export { installInMemoryTracing, type InMemoryTracing } from './tracing.js';
 export { testLogger } from './logger.js';
 export { waitFor } from './wait.js';
+export { startDatagrepperStub, type DatagrepperStub, type Envelope } from './datagrepper.js';
+export { startRabbitNode, type RabbitNode } from './rabbitmq-node.js';
+export { spawnService, type ServiceProcess } from './service-process.js';
