@@ -21,6 +21,8 @@ export interface HandlerContext {
   msgId: string | undefined;
   deliveryCount: number;
   streamSeq: number;
+  /** When JetStream stored the message: the event's time, the same on every redelivery and replay. */
+  timestamp: Date;
   headers: JsMsg['headers'];
   /** Extends the ack deadline; called automatically while the handler runs, available for explicit use. */
   working(): void;
@@ -164,6 +166,7 @@ export async function consume<S extends Subject>(
       msgId,
       deliveryCount,
       streamSeq: msg.seq,
+      timestamp: new Date(Math.floor(msg.info.timestampNanos / 1e6)),
       headers: msg.headers,
       working: () => msg.working(),
       signal: abort.signal,

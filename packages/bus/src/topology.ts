@@ -99,6 +99,13 @@ export const consumers = {
     description: 'compose-resolver: plans jobs for finished composes',
     filterSubject: 'pungi.compose.status.change',
   } satisfies ConsumerSpec<'pungi.compose.status.change'> as ConsumerSpec<'pungi.compose.status.change'>,
+  composeSubmit: {
+    ...defaults,
+    stream: 'AUTOCLOUD',
+    durable: 'compose-resolver-submit',
+    description: 'compose-resolver: plans jobs for composes submitted by hand',
+    filterSubject: 'autocloud.control.submit',
+  } satisfies ConsumerSpec<'autocloud.control.submit'> as ConsumerSpec<'autocloud.control.submit'>,
   recorder: {
     ...defaults,
     stream: 'AUTOCLOUD',

@@ -34,6 +34,7 @@ export {
   insertJobs,
   listComposeJobs,
   listJobs,
+  listQueuedBefore,
   lockJob,
   updateJob,
   type ListJobsFilter,

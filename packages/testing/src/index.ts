@@ -18,3 +18,4 @@ export { waitFor } from './wait.js';
 export { startDatagrepperStub, type DatagrepperStub, type Envelope } from './datagrepper.js';
 export { startRabbitNode, type RabbitNode } from './rabbitmq-node.js';
 export { spawnService, type ServiceProcess } from './service-process.js';
+export { bodyOf, streamMessages } from './streams.js';

@@ -6,6 +6,7 @@ import {
   createTestVhost,
   spawnService,
   startNatsServer,
+  streamMessages,
   startDatagrepperStub,
   startRabbitNode,
   testLogger,
@@ -18,7 +19,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Bridge } from './bridge.js';
 import { BridgeConfig } from './config.js';
-import { envelopeFor, publishFedoraMessage, pungiBody, streamMessages } from './test-support.js';
+import { envelopeFor, publishFedoraMessage, pungiBody } from './test-support.js';
 
 const log = testLogger('fedmsg-bridge');
 

@@ -7,6 +7,7 @@ import {
   createTestVhost,
   startDatagrepperStub,
   startNatsServer,
+  streamMessages,
   testLogger,
   waitFor,
   type DatagrepperStub,
@@ -18,14 +19,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { Publisher } from 'zeromq';
 import { Bridge } from './bridge.js';
 import { BridgeConfig } from './config.js';
-import {
-  envelopeFor,
-  fixtureEnvelope,
-  publishFedoraMessage,
-  pungiBody,
-  streamMessages,
-  TOPIC,
-} from './test-support.js';
+import { envelopeFor, fixtureEnvelope, publishFedoraMessage, pungiBody, TOPIC } from './test-support.js';
 
 const log = testLogger('fedmsg-bridge');
 const decode = (data: Uint8Array) => JSON.parse(new TextDecoder().decode(data)) as Record<string, unknown>;

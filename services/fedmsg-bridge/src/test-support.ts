@@ -1,7 +1,6 @@
 // Test helpers for the bridge: fedora-messaging publishing with the real wire format, and reading what arrived.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
 import { connect } from 'amqplib';
 
 export const TOPIC = 'org.fedoraproject.prod.pungi.compose.status.change';
@@ -51,18 +50,6 @@ export async function publishFedoraMessage(
     await model.close();
   }
   return messageId;
-}
-
-/** Every message in a stream, oldest first. */
-export async function streamMessages(jsm: JetStreamManager, stream: string): Promise<StoredMsg[]> {
-  const { state } = await jsm.streams.info(stream);
-  const out: StoredMsg[] = [];
-  if (state.messages === 0) return out;
-  for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
-    const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
-    if (m) out.push(m);
-  }
-  return out;
 }
 
 export function envelopeFor(body: Record<string, unknown>, msgId: string, at: Date) {

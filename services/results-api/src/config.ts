@@ -16,6 +16,21 @@ export const ResultsApiConfig = Type.Composite([
       description: 'HTTP port of the API and UI',
     }),
     HOST: Type.String({ default: '0.0.0.0', description: 'HTTP listen address' }),
+    QUEUE_TIMEOUT_HOURS: Type.Number({
+      exclusiveMinimum: 0,
+      default: 12,
+      description: 'a job no runner took within this time is aborted, so its compose completes',
+    }),
+    AUTO_RETRIES: Type.Integer({
+      minimum: 0,
+      maximum: 10,
+      default: 2,
+      description: 'automatic new attempts for a job aborted for an infrastructure reason',
+    }),
+    AUTO_RETRY_REASONS: Type.String({
+      default: 'infrastructure,download',
+      description: 'reason codes that are retried automatically (never test)',
+    }),
     API_TOKEN_HASHES: Type.Optional(
       Type.String({
         description: 'comma-separated sha256 hex of accepted bearer tokens; unset: writes refused',
@@ -35,7 +50,31 @@ export const resultsApiChecks = [
     list(c.API_TOKEN_HASHES).some((h) => !/^[0-9a-f]{64}$/i.test(h))
       ? 'API_TOKEN_HASHES: every entry must be the 64-character sha256 hex of a token'
       : undefined,
+  retryReasonsCheck,
 ];
+
+const REASON_CODES = [
+  'download',
+  'checksum',
+  'boot',
+  'ssh',
+  'cloud-init',
+  'test',
+  'timeout',
+  'cancelled',
+  'infrastructure',
+];
+const NEVER_RETRIED = ['test', 'cancelled'];
+
+export function retryReasonsCheck(c: ResultsApiConfig): string[] {
+  return list(c.AUTO_RETRY_REASONS).flatMap((code) =>
+    !REASON_CODES.includes(code)
+      ? [`AUTO_RETRY_REASONS: ${code} is not a reason code (${REASON_CODES.join(', ')})`]
+      : NEVER_RETRIED.includes(code)
+        ? [`AUTO_RETRY_REASONS: ${code} is never retried automatically`]
+        : [],
+  );
+}
 
 export type Role = 'record' | 'serve' | 'all';
 

@@ -1,9 +1,9 @@
 // results-api: the recorder (the only writer of PostgreSQL) and the HTTP server, as one or two processes.
 import { join } from 'node:path';
-import { consumers } from '@autocloud/bus';
-import { migrateToLatest, openDatabase } from '@autocloud/db';
-import { connectServiceBus, startHealthServer, type ServiceDefinition } from '@autocloud/service';
+import { migrateToLatest, openDatabase, type ReasonCode } from '@autocloud/db';
+import { connectServiceBus, list, startHealthServer, type ServiceDefinition } from '@autocloud/service';
 import { ResultsApiConfig, resultsApiChecks, type Role } from './config.js';
+import { Recorder } from './recorder/recorder.js';
 
 export function resultsApiService(role: Role): ServiceDefinition<typeof ResultsApiConfig> {
   return {
@@ -22,7 +22,21 @@ export function resultsApiService(role: Role): ServiceDefinition<typeof ResultsA
       if (role !== 'serve') await migrateToLatest(database.db);
 
       const bus = await connectServiceBus(ctx);
-      if (role !== 'serve') await bus.ensureConsumer(consumers.recorder);
+      if (role !== 'serve') {
+        const recorder = new Recorder({
+          database,
+          bus,
+          log: log.child({ component: 'recorder' }),
+          metrics: ctx.metrics,
+          retry: {
+            maxRetries: config.AUTO_RETRIES,
+            codes: new Set(list(config.AUTO_RETRY_REASONS) as ReasonCode[]),
+          },
+          queueTimeoutMs: config.QUEUE_TIMEOUT_HOURS * 3_600_000,
+        });
+        await recorder.start();
+        ctx.onShutdown('recorder', () => recorder.stop());
+      }
 
       if (role !== 'record') {
         const server = await startHealthServer({

@@ -88,3 +88,15 @@ export function updateJob(
     .returningAll()
     .executeTakeFirst();
 }
+
+/** Queued jobs waiting since before `before`, oldest first: candidates for the queue timeout. */
+export function listQueuedBefore(db: DbExecutor, before: Date, limit: number): Promise<Job[]> {
+  return db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('status', '=', 'queued')
+    .where('queued_at', '<', before)
+    .orderBy('job_id', 'asc')
+    .limit(clampLimit(limit))
+    .execute();
+}
