@@ -5,7 +5,6 @@ import {
   type ComposeEvent,
   type FetchWorkItem,
   type ImageEvent,
-  type Limits,
 } from '@autocloud/schemas';
 
 export function imageEvent(job: Job, status: ImageEvent['status'], at: Date): ImageEvent {
