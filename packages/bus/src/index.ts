@@ -45,3 +45,11 @@ export {
   type StreamSpec,
   type TopologyOptions,
 } from './topology.js';
+export {
+  ObjectUpload,
+  sha256Hex,
+  type CommitOptions,
+  type ObjectMeta,
+  type ObjectUploadOptions,
+} from './object-upload.js';
+export { OutputWriter, type OutputWriterOptions } from './output-writer.js';

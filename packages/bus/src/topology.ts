@@ -124,7 +124,8 @@ export const consumers = {
     durable: 'image-fetcher',
     description: 'image-fetcher: downloads and verifies images',
     filterSubject: 'autocloud.work.fetch',
-    ackWaitMs: 60_000,
+    // Long downloads heartbeat every 10 s; a fetcher that died hands its item on after 30 s.
+    ackWaitMs: 30_000,
   } satisfies ConsumerSpec as ConsumerSpec<'autocloud.work.fetch'>,
   /** One durable per backend and architecture: work queue consumers may not overlap. */
   runner: (backend: Backend, arch: string): ConsumerSpec<RunSubject> => ({

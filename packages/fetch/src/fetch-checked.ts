@@ -75,7 +75,13 @@ async function fetchHop(url: URL, headers: Record<string, string>, opts: FetchCh
     () => hop.abort(new FetchTimeoutError(`no response headers from ${url.host} within ${budget} ms`)),
     budget,
   );
-  const signal = opts.signal ? AbortSignal.any([hop.signal, opts.signal]) : hop.signal;
+  // The caller's signal is forwarded into this hop's controller rather than combined with AbortSignal.any: undici
+  // holds a request's signal weakly, and on Node 20 a combined signal nobody else references is collected, losing
+  // the abort (a stalled body would then hang for ever). The listener keeps this controller alive with the caller's.
+  const forward = () => hop.abort(opts.signal?.reason);
+  if (opts.signal?.aborted) forward();
+  opts.signal?.addEventListener('abort', forward, { once: true });
+  const signal = hop.signal;
   try {
     return await fetch(url, { method: opts.method ?? 'GET', headers, redirect: 'manual', signal });
   } catch (err) {

@@ -68,3 +68,49 @@ export const ImageEvent = Type.Object(
   },
 );
 export type ImageEvent = Static<typeof ImageEvent>;
+
+/** An image event about the job a work item carries, for the services that hold the item (fetcher, runners). */
+export function imageEventForWork(
+  item: {
+    job_id: number;
+    compose_job_id: number;
+    compose_id: string;
+    attempt: number;
+    backend: ImageEvent['backend'];
+    image: {
+      url: string;
+      image_name: string;
+      release: string;
+      family: string;
+      type: string;
+      arch: string;
+      subvariant: string;
+      format: string;
+      variant: string;
+    };
+  },
+  status: ImageEvent['status'],
+  extra: Partial<ImageEvent> = {},
+): ImageEvent {
+  const { image } = item;
+  return {
+    compose_id: item.compose_id,
+    compose_url: image.url,
+    image_name: image.image_name,
+    status,
+    job_id: item.job_id,
+    release: image.release,
+    family: image.family,
+    type: image.type,
+    image_url: image.url,
+    arch: image.arch,
+    subvariant: image.subvariant,
+    format: image.format,
+    variant: image.variant,
+    backend: item.backend,
+    attempt: item.attempt,
+    compose_job_id: item.compose_job_id,
+    at: new Date().toISOString(),
+    ...extra,
+  };
+}

@@ -62,7 +62,16 @@ export const StoredObject = Type.Object(
 export type StoredObject = Static<typeof StoredObject>;
 
 export const RunWorkItem = Type.Object(
-  { ...workFields, object: StoredObject },
+  {
+    ...workFields,
+    object: StoredObject,
+    next_output_line: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: 'First output line number free for the runner (the fetcher wrote the ones before)',
+      }),
+    ),
+  },
   {
     $id: 'RunWorkItem',
     description: 'Boot the verified image and run its test plan',

@@ -36,10 +36,11 @@ export function startTelemetry(env: NodeJS.ProcessEnv = process.env): TelemetryH
 
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? serviceNameFromPackage(),
-    instrumentations: [
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => isProbe(req.url) }),
-      new PgInstrumentation(),
-    ],
+    instrumentations: enabledInstrumentations(env).map((name) =>
+      name === 'http'
+        ? new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => isProbe(req.url) })
+        : new PgInstrumentation(),
+    ),
   });
   sdk.start();
   const handle: TelemetryHandle = {
@@ -49,6 +50,14 @@ export function startTelemetry(env: NodeJS.ProcessEnv = process.env): TelemetryH
   };
   global[HANDLE] = handle;
   return handle;
+}
+
+const KNOWN_INSTRUMENTATIONS = ['http', 'pg'] as const;
+
+/** The automatic instrumentations OTEL_NODE_ENABLED_INSTRUMENTATIONS asks for (http, pg; default none). */
+export function enabledInstrumentations(env: NodeJS.ProcessEnv = process.env): ('http' | 'pg')[] {
+  const wanted = (env.OTEL_NODE_ENABLED_INSTRUMENTATIONS ?? '').split(',').map((s) => s.trim());
+  return KNOWN_INSTRUMENTATIONS.filter((name) => wanted.includes(name));
 }
 
 /** Flushes and stops telemetry if it was started; the last step of a service's shutdown. */
