@@ -1,5 +1,6 @@
 // results-api settings (DESIGN §10).
 import { Type, type Static } from '@sinclair/typebox';
+import { REASON_CODES } from '@autocloud/schemas';
 import { checkNatsUrl, CommonConfig, healthPort, list } from '@autocloud/service';
 
 export const ResultsApiConfig = Type.Composite([
@@ -53,22 +54,11 @@ export const resultsApiChecks = [
   retryReasonsCheck,
 ];
 
-const REASON_CODES = [
-  'download',
-  'checksum',
-  'boot',
-  'ssh',
-  'cloud-init',
-  'test',
-  'timeout',
-  'cancelled',
-  'infrastructure',
-];
 const NEVER_RETRIED = ['test', 'cancelled'];
 
 export function retryReasonsCheck(c: ResultsApiConfig): string[] {
   return list(c.AUTO_RETRY_REASONS).flatMap((code) =>
-    !REASON_CODES.includes(code)
+    !(REASON_CODES as readonly string[]).includes(code)
       ? [`AUTO_RETRY_REASONS: ${code} is not a reason code (${REASON_CODES.join(', ')})`]
       : NEVER_RETRIED.includes(code)
         ? [`AUTO_RETRY_REASONS: ${code} is never retried automatically`]
