@@ -190,7 +190,7 @@ export async function consume<S extends Subject>(
       span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(err) });
       if (err instanceof PermanentError) {
         await deadLetter(msg, err.message);
-      } else if (!abort.signal.aborted && deliveryCount >= spec.maxDeliver) {
+      } else if (!abort.signal.aborted && spec.maxDeliver > 0 && deliveryCount >= spec.maxDeliver) {
         await deadLetter(msg, `gave up after ${deliveryCount} deliveries: ${errorMessage(err)}`);
       } else {
         const delay = abort.signal.aborted

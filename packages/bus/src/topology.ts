@@ -77,6 +77,7 @@ export interface ConsumerSpec<S extends Subject = Subject> {
   /** One filter subject (nats-server 2.9 has no multi-filter consumers). */
   filterSubject?: string;
   ackWaitMs: number;
+  /** Deliveries before the message is dead-lettered; -1: redelivered for ever. */
   maxDeliver: number;
   maxAckPending: number;
   /** Phantom: the subjects this consumer delivers. */
@@ -117,6 +118,8 @@ export const consumers = {
     stream: 'AUTOCLOUD',
     durable: 'notifier',
     description: 'notifier: relays public events outward',
+    // Events wait in JetStream for as long as Fedora's broker is away: never given up on.
+    maxDeliver: -1,
   } satisfies ConsumerSpec as ConsumerSpec<AutocloudSubject>,
   imageFetcher: {
     ...defaults,
@@ -160,6 +163,12 @@ export const KV_BUCKETS = {
   bridgeState: {
     name: 'bridge-state',
     description: 'fedmsg-bridge: the newest upstream message time it forwarded (datagrepper backfill cursor)',
+  },
+  webhookDeliveries: {
+    name: 'webhook-deliveries',
+    description: 'notifier: event ids each webhook endpoint already answered 2xx for, so none is sent twice',
+    // Longer than any redelivery of an event can take; older ids are forgotten.
+    ttlMs: 30 * DAY_MS,
   },
 } as const satisfies Record<string, BucketSpec>;
 
@@ -253,6 +262,7 @@ export async function ensureBuckets(js: JetStreamClient, opts: TopologyOptions =
       storage: StorageType.File,
       replicas: opts.replicas ?? 1,
       history: 1,
+      ...(bucket.ttlMs ? { ttl: bucket.ttlMs } : {}),
     });
   }
   const objm = new Objm(js);
