@@ -1,7 +1,7 @@
 // notifier: announces autocloud's public events on Fedora's buses.
-import { consumers } from '@autocloud/bus';
 import { connectServiceBus, type ServiceDefinition } from '@autocloud/service';
 import { NotifierConfig, notifierChecks } from './config.js';
+import { Notifier } from './notifier.js';
 
 export const notifierService: ServiceDefinition<typeof NotifierConfig> = {
   name: 'notifier',
@@ -9,6 +9,8 @@ export const notifierService: ServiceDefinition<typeof NotifierConfig> = {
   checks: notifierChecks,
   async start(ctx) {
     const bus = await connectServiceBus(ctx);
-    await bus.ensureConsumer(consumers.notifier);
+    const notifier = await Notifier.start({ config: ctx.config, bus, log: ctx.log, metrics: ctx.metrics });
+    ctx.onShutdown('notifier', () => notifier.stop());
+    for (const check of notifier.readinessChecks) ctx.addReadinessCheck(check);
   },
 };
