@@ -94,7 +94,7 @@ describe('fedora-ci productmd-compose messages', () => {
 
   test('compose type from the compose id', () => {
     expect(composeType('Fedora-Rawhide-20180129.n.0')).toBe('nightly');
-    expect(composeType('Fedora-27-20171110.t.1')).toBe('test');
-    expect(composeType('Fedora-Cloud-27-20180317.0')).toBe('production');
+    expect(composeType('Fedora-27-20171110.t.1')).toBe('rel-eng');
+    expect(composeType('Fedora-Cloud-27-20180317.0')).toBe('rel-eng');
   });
 });

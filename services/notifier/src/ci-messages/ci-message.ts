@@ -13,11 +13,11 @@ export interface CiMessageOptions {
   publicUrl: string;
 }
 
-/** productmd's compose type from the compose id (Fedora-Rawhide-20180129.n.0 is nightly, .t. test). */
-export function composeType(composeId: string): 'nightly' | 'test' | 'production' {
-  if (/\.n\.\d+$/.test(composeId)) return 'nightly';
-  if (/\.t\.\d+$/.test(composeId)) return 'test';
-  return 'production';
+/** The fedora-ci compose type from the compose id. */
+export function composeType(composeId: string): 'nightly' | 'rel-eng' {
+  // fedora-ci/messages knows two kinds: nightlies (Fedora-Rawhide-20180129.n.0) and everything release
+  // engineering composes by hand (candidates, test composes).
+  return /\.n\.\d+$/.test(composeId) ? 'nightly' : 'rel-eng';
 }
 
 export function ciSubjectFor(status: ImageEvent['status']): CiSubject {

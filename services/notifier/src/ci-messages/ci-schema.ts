@@ -35,7 +35,7 @@ export const CiProductmdCompose = Type.Object(
   {
     type: Type.Literal('productmd-compose'),
     id: Type.String({ minLength: 1, description: 'Compose id, e.g. Fedora-Rawhide-20180129.n.0' }),
-    compose_type: Type.Union([Type.Literal('nightly'), Type.Literal('test'), Type.Literal('production')], {
+    compose_type: Type.Union([Type.Literal('nightly'), Type.Literal('rel-eng')], {
       description: 'productmd compose type',
     }),
     release_type: Type.Optional(Type.String()),
