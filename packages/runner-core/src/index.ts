@@ -7,3 +7,4 @@ export {
   type PlanStep,
   type StepKind,
 } from './plan/plan.js';
+export { checkRunnerArches, RunnerSettings } from './config.js';
