@@ -9,7 +9,19 @@ cd "$(dirname "$0")/.."
 PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")
 
 log "system packages"
-apt_install ca-certificates curl git nats-server postgresql rabbitmq-server
+apt_install ca-certificates curl git nats-server postgresql rabbitmq-server \
+  libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils genisoimage xz-utils chromium
+
+log "libvirt"
+# libvirtd and virtlogd run without systemd on containers and CI machines; start them where they are not running.
+pgrep -x virtlogd >/dev/null || as_root virtlogd -d
+pgrep -x libvirtd >/dev/null || as_root libvirtd -d
+# QEMU runs as root here; a /dev/kvm only root can open makes libvirt's capability probe time out for ~45 s per
+# domain. Give it the group libvirt expects (KVM itself may still not work: LIBVIRT_DOMAIN_TYPE=auto falls back to TCG).
+if [ -e /dev/kvm ] && [ "$(stat -c %G /dev/kvm)" != kvm ] && getent group kvm >/dev/null; then
+  as_root chown root:kvm /dev/kvm && as_root chmod 0660 /dev/kvm
+fi
+for _ in $(seq 30); do as_root virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 1; done
 
 log "PostgreSQL"
 if ! port_open 127.0.0.1 5432; then
@@ -47,3 +59,9 @@ pnpm install --frozen-lockfile --reporter=append-only | tail -n 3
 
 log "build"
 pnpm run build
+
+log "test image"
+# Built once per content hash and cached outside the repository (tests/images/README.md).
+AUTOCLOUD_TEST_IMAGE_DIR=$(as_root bash tests/images/build.sh)
+export AUTOCLOUD_TEST_IMAGE_DIR
+log "test image in $AUTOCLOUD_TEST_IMAGE_DIR"

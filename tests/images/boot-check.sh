@@ -188,7 +188,7 @@ check_artifact() {
     *) die "unknown artifact '$kind' (qcow2, vagrant-libvirt, vagrant-virtualbox)" ;;
   esac
   # ssh refuses a private key others can read; a git checkout does not keep mode 0600.
-  [[ $user == vagrant ]] && install -m 0600 "$HERE/vagrant-insecure-key" "$key"
+  [[ $user == vagrant ]] && install -m 0600 "$HERE/../../packages/runner-core/keys/vagrant-insecure-key" "$key"
 
   local overlay=$dir/overlay.qcow2 console=$dir/console.log port name
   qemu-img create -q -f qcow2 -b "$base" -F qcow2 "$overlay"

@@ -5,7 +5,7 @@ import { type Backend } from './common.js';
 import { ComposeCompleteEvent, ComposeEvent } from './compose-events.js';
 import { RerunCommand, SubmitComposeCommand } from './control.js';
 import { ImageEvent } from './image-events.js';
-import { OutputLines } from './output.js';
+import { JobSteps, OutputLines } from './output.js';
 import { PungiComposeStatusChange } from './pungi.js';
 import { ComposeResolved } from './resolved.js';
 import { FetchWorkItem, RunWorkItem } from './work.js';
@@ -17,7 +17,7 @@ export const STREAM_SUBJECTS: Readonly<Record<StreamName, readonly string[]>> = 
   PUNGI: ['pungi.>'],
   AUTOCLOUD: ['autocloud.compose.>', 'autocloud.image.>', 'autocloud.control.>'],
   WORK: ['autocloud.work.>'],
-  OUTPUT: ['autocloud.job.*.output'],
+  OUTPUT: ['autocloud.job.*.output', 'autocloud.job.*.steps'],
   DEADLETTER: ['autocloud.deadletter.>'],
 };
 
@@ -65,6 +65,7 @@ export const subjects = {
   workRun: (backend: Backend, arch: string) =>
     `autocloud.work.run.${token(backend, 'backend') as Backend}.${token(arch, 'arch')}` as const,
   jobOutput: (jobId: number) => `autocloud.job.${id(jobId, 'job id')}.output` as const,
+  jobSteps: (jobId: number) => `autocloud.job.${id(jobId, 'job id')}.steps` as const,
   jobCancel: (jobId: number) => `autocloud.job.${id(jobId, 'job id')}.cancel` as const,
   controlRerun: 'autocloud.control.rerun',
   controlSubmit: 'autocloud.control.submit',
@@ -147,6 +148,16 @@ export const catalogue = {
     description: 'Live output lines of a job',
     msgId: (b) => `output.${b.job_id}.${b.lines[0]?.n ?? 0}`,
   }),
+  jobSteps: entry({
+    pattern: 'autocloud.job.*.steps',
+    stream: 'OUTPUT',
+    schema: JobSteps,
+    description: 'Step records of a job: each step when it starts and when it ends',
+    // A step is sent twice (started, ended): the id tells them apart.
+    msgId: (b) =>
+      `steps.${b.job_id}.${b.run ?? 1}.` +
+      b.steps.map((s) => `${s.idx}${s.finished_at ? 'e' : 's'}`).join('-'),
+  }),
   controlRerun: entry({
     pattern: subjects.controlRerun,
     stream: 'AUTOCLOUD',
@@ -182,6 +193,7 @@ export interface SubjectMap {
   'autocloud.control.submit': SubmitComposeCommand;
   [s: `autocloud.work.run.${string}.${string}`]: RunWorkItem;
   [s: `autocloud.job.${string}.output`]: OutputLines;
+  [s: `autocloud.job.${string}.steps`]: JobSteps;
 }
 export type Subject = keyof SubjectMap;
 

@@ -59,6 +59,9 @@ export const ImageEvent = Type.Object(
     ),
     rerun_of: Type.Optional(jobIdProp('Job id this job reruns')),
     runner: Type.Optional(Type.String({ description: 'Host name of the runner that took the job' })),
+    boot_ms: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'Boot-to-SSH time: from domain start to SSH answering, ms' }),
+    ),
     at: Type.Optional(timestampProp('When the state changed (RFC 3339)')),
   },
   {

@@ -7,3 +7,6 @@ export { spawnService, type ServiceProcess } from './service-process.js';
 export { bodyOf, streamMessages } from './streams.js';
 export { testLogger } from './logger.js';
 export { waitFor } from './wait.js';
+export { testImage, type TestImage, type TestImageArtifact } from './test-image.js';
+export { runItem, storeImage } from './run-items.js';
+export { domains, startRig, type RigOptions, type RunnerRig } from './runner-rig.js';

@@ -19,3 +19,6 @@ export { startDatagrepperStub, type DatagrepperStub, type Envelope } from './dat
 export { startRabbitNode, type RabbitNode } from './rabbitmq-node.js';
 export { spawnService, type ServiceProcess } from './service-process.js';
 export { bodyOf, streamMessages } from './streams.js';
+export { testImage, type TestImage, type TestImageArtifact } from './test-image.js';
+export { runItem, storeImage } from './run-items.js';
+export { domains, startRig, type RigOptions, type RunnerRig } from './runner-rig.js';

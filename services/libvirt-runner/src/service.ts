@@ -1,6 +1,7 @@
 // libvirt-runner: boots images under libvirt/QEMU and runs their plans over SSH.
-import { consumers } from '@autocloud/bus';
-import { connectServiceBus, list, type ServiceDefinition } from '@autocloud/service';
+import { LibvirtBackend } from '@autocloud/libvirt';
+import { BoxCache, startRunner } from '@autocloud/runner-core';
+import { type ServiceDefinition } from '@autocloud/service';
 import { LibvirtRunnerConfig, libvirtRunnerChecks } from './config.js';
 
 export const libvirtRunnerService: ServiceDefinition<typeof LibvirtRunnerConfig> = {
@@ -8,9 +9,18 @@ export const libvirtRunnerService: ServiceDefinition<typeof LibvirtRunnerConfig>
   config: LibvirtRunnerConfig,
   checks: libvirtRunnerChecks,
   async start(ctx) {
-    const bus = await connectServiceBus(ctx);
-    for (const arch of list(ctx.config.RUNNER_ARCHES)) {
-      await bus.ensureConsumer(consumers.runner('libvirt', arch));
-    }
+    const { config, log } = ctx;
+    await startRunner(ctx, 'libvirt', (workRoot, cacheDir) =>
+      LibvirtBackend.create({
+        uri: config.LIBVIRT_URI,
+        domainType: config.LIBVIRT_DOMAIN_TYPE,
+        runner: config.RUNNER_NAME,
+        workRoot,
+        cacheDir,
+        boxes: new BoxCache({ cacheDir }),
+        network: config.LIBVIRT_NETWORK,
+        log,
+      }),
+    );
   },
 };

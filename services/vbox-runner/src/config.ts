@@ -12,6 +12,20 @@ export const VboxRunnerConfig = Type.Composite([
       default: 'auto',
       description: 'virtualbox, qemu or auto (VirtualBox when VBoxManage works)',
     }),
+    VBOXMANAGE: Type.String({
+      default: 'VBoxManage',
+      minLength: 1,
+      description: 'the VBoxManage binary (path or name on PATH)',
+    }),
+    LIBVIRT_DOMAIN_TYPE: Type.Union([Type.Literal('kvm'), Type.Literal('qemu'), Type.Literal('auto')], {
+      default: 'auto',
+      description: 'QEMU path: kvm, qemu (TCG) or auto',
+    }),
+    LIBVIRT_NETWORK: Type.String({
+      default: 'user',
+      minLength: 1,
+      description: 'QEMU path: user-mode networking, or a libvirt network name',
+    }),
   }),
 ]);
 export type VboxRunnerConfig = Static<typeof VboxRunnerConfig>;
