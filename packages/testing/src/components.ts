@@ -10,3 +10,4 @@ export { waitFor } from './wait.js';
 export { testImage, type TestImage, type TestImageArtifact } from './test-image.js';
 export { runItem, storeImage } from './run-items.js';
 export { domains, startRig, type RigOptions, type RunnerRig } from './runner-rig.js';
+export { collectQueue, publishFedoraMessage, PUNGI_TOPIC, type ReceivedMessage } from './amqp.js';

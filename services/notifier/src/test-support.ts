@@ -1,7 +1,6 @@
-// Test helpers for the notifier: public event bodies built like the original fixtures, and a RabbitMQ queue that
-// collects what the notifier published.
+// Test helpers for the notifier: public event bodies built like the original fixtures; the RabbitMQ queue that
+// collects what the notifier published is @autocloud/testing's collectQueue.
 import { readFileSync } from 'node:fs';
-import { connect, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { type ImageEvent, type SubjectMap } from '@autocloud/schemas';
 import { type PublicSubject } from './relay/destination.js';
 
@@ -39,47 +38,8 @@ export function eventBody<S extends PublicSubject>(subject: S, jobId = 27): Subj
   return body as SubjectMap[S];
 }
 
-export interface ReceivedMessage {
-  routingKey: string;
-  body: Record<string, unknown>;
-  properties: ConsumeMessage['properties'];
-}
-
-/** A durable queue bound to `bindingKey` on amq.topic, collecting every message into `received`. */
-export async function collectQueue(url: string, queue: string, bindingKey: string) {
-  const received: ReceivedMessage[] = [];
-  let model: ChannelModel | undefined;
-  const setup = await connect(url);
-  const channel = await setup.createChannel();
-  await channel.assertQueue(queue, { durable: true });
-  await channel.bindQueue(queue, 'amq.topic', bindingKey);
-  await setup.close();
-  return {
-    received,
-    /** Starts consuming (again, after a broker restart). */
-    async start() {
-      model = await connect(url);
-      const ch = await model.createChannel();
-      await ch.consume(
-        queue,
-        (msg) => {
-          if (!msg) return;
-          received.push({
-            routingKey: msg.fields.routingKey,
-            body: JSON.parse(msg.content.toString('utf8')) as Record<string, unknown>,
-            properties: msg.properties,
-          });
-          ch.ack(msg);
-        },
-        { noAck: false },
-      );
-    },
-    async close() {
-      await model?.close().catch(() => undefined);
-    },
-  };
-}
-
 export function typeOf(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
 }
+
+export { collectQueue, type ReceivedMessage } from '@autocloud/testing';

@@ -75,9 +75,16 @@ export class SshSession {
       const client = new Client();
       let settled = false;
       const onAbort = () => finish(new SshConnectError('cancelled'));
+      // ssh2's readyTimeout does not cover every way a half-open connection can stall (a forwarded port whose
+      // guest side never answers): this attempt ends on our own clock too.
+      const stall = setTimeout(
+        () => finish(new SshConnectError(`no SSH handshake within ${Math.round(opts.timeoutMs / 1000)} s`)),
+        opts.timeoutMs + 2_000,
+      );
       const finish = (err?: Error) => {
         if (settled) return;
         settled = true;
+        clearTimeout(stall);
         opts.signal?.removeEventListener('abort', onAbort);
         if (err) {
           client.end();
