@@ -15,18 +15,35 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['{packages,services}/*/src/**/*.test.ts'],
+          include: ['{packages,services}/*/src/**/*.test.ts', 'deploy/tests/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**', '**/dist/**'],
+          // Some unit tests spawn short-lived processes (tar, the VBoxManage stand-in): slow on a loaded CI machine.
+          testTimeout: 30_000,
         },
       },
       {
         extends: true,
         test: {
           name: 'integration',
-          include: ['{packages,services}/*/src/**/*.int.test.ts', 'tests/integration/**/*.test.ts'],
+          include: [
+            '{packages,services}/*/src/**/*.int.test.ts',
+            'deploy/tests/**/*.int.test.ts',
+            'tests/integration/**/*.test.ts',
+          ],
           exclude: ['**/node_modules/**', '**/dist/**'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // The web UI in Debian's Chromium (playwright-core), against results-api run as a process.
+          name: 'browser',
+          include: ['tests/browser/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
         },
       },
       {

@@ -1,8 +1,9 @@
 // `pnpm bench [name...]`: runs the benchmarks (all, or those named) and prints their figures for BENCHMARKS.md.
+import { benchApi } from './api.bench.js';
 import { benchBoot } from './boot.bench.js';
 import { benchFetch } from './fetch.bench.js';
 
-const benches: Record<string, () => Promise<void>> = { fetch: benchFetch, boot: benchBoot };
+const benches: Record<string, () => Promise<void>> = { fetch: benchFetch, api: benchApi, boot: benchBoot };
 
 const names = process.argv.slice(2).filter((a) => a !== '--');
 const chosen = names.length > 0 ? names : Object.keys(benches);

@@ -89,6 +89,7 @@ type AutocloudSubject = Extract<
   `autocloud.compose.${string}` | `autocloud.image.${string}` | `autocloud.control.${string}`
 >;
 type RunSubject = `autocloud.work.run.${string}.${string}`;
+type JobOutputSubject = `autocloud.job.${string}.output` | `autocloud.job.${string}.steps`;
 
 const defaults = { ackWaitMs: 30_000, maxDeliver: 10, maxAckPending: 1_000 } as const;
 
@@ -113,6 +114,15 @@ export const consumers = {
     durable: 'results-api',
     description: 'results-api recorder: records every event and command',
   } satisfies ConsumerSpec as ConsumerSpec<AutocloudSubject>,
+  recorderOutput: {
+    ...defaults,
+    stream: 'OUTPUT',
+    durable: 'results-api-output',
+    description: 'results-api recorder: stores output lines and step records',
+    // Every subject of OUTPUT (a job's output and steps); one filter would have to be a wildcard anyway.
+    // A batch can come before its job row exists (a replay into an empty database): retried for minutes first.
+    maxDeliver: 20,
+  } satisfies ConsumerSpec as ConsumerSpec<JobOutputSubject>,
   notifier: {
     ...defaults,
     stream: 'AUTOCLOUD',

@@ -64,6 +64,7 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Dat
     keepAlive: true,
     // Per pool, not pg.types.setTypeParser: a global override would change every other pg user in the process.
     types,
+    Client: ListenedClient,
   });
   // Without a listener, an idle connection dropped by the server would crash the process.
   pool.on('error', (err) =>
@@ -82,6 +83,18 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Dat
   }
   opts.log?.(`connected to PostgreSQL at ${target}`);
   return handle;
+}
+
+/**
+ * A pg client that always has an 'error' listener. A connection cut while the client is still connecting (a network
+ * blip, PostgreSQL restarting) is emitted as 'error' before the pool has attached its own listener, and an 'error'
+ * without a listener would crash the process. Queries in flight still fail, and the pool still drops the client.
+ */
+class ListenedClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    this.on('error', () => undefined);
+  }
 }
 
 async function openPglite(dataDir: string, opts: OpenDatabaseOptions): Promise<DatabaseHandle> {

@@ -36,9 +36,18 @@ export {
   listJobs,
   listQueuedBefore,
   lockJob,
+  countOutputLines,
   updateJob,
   type ListJobsFilter,
 } from './jobs/job.repository.js';
+export {
+  firstFailedStep,
+  imageHistory,
+  recentImages,
+  type ImageHistoryRow,
+  type ImageRef,
+  type RecentImage,
+} from './jobs/history.repository.js';
 export { listSteps, upsertSteps } from './jobs/step.repository.js';
 export { insertOutputLines, listOutputLines, MAX_OUTPUT_PAGE } from './output/output.repository.js';
 export { markEventProcessed } from './events/processed-event.repository.js';

@@ -7,6 +7,7 @@ import type { Database } from './schema.js';
 import { BACKENDS, openScratchDatabase, type ScratchDatabase } from './testing/backends.js';
 
 const TABLES = ['composes', 'job_steps', 'jobs', 'outbox', 'output_lines', 'processed_events'];
+const ALL = ['0001_initial', '0002_image_history'];
 
 async function appTables(db: Kysely<Database>): Promise<string[]> {
   const { rows } = await sql<{ table_name: string }>`
@@ -27,19 +28,21 @@ describe.each(BACKENDS)('migrations on %s', (kind) => {
     scratch = await openScratchDatabase(kind, { migrate: false });
     const { db } = scratch.handle;
 
-    expect(await migrateToLatest(db)).toEqual(['0001_initial']);
+    expect(await migrateToLatest(db)).toEqual(ALL);
     expect(await appTables(db)).toEqual(TABLES);
     expect(await migrateToLatest(db)).toEqual([]);
     const status = await migrationStatus(db);
-    expect(status.map((m) => m.name)).toEqual(['0001_initial']);
+    expect(status.map((m) => m.name)).toEqual(ALL);
     expect(status.every((m) => m.executedAt instanceof Date)).toBe(true);
 
+    expect(await migrateDown(db)).toEqual(['0002_image_history']);
+    expect(await appTables(db)).toEqual(TABLES);
     expect(await migrateDown(db)).toEqual(['0001_initial']);
     expect(await appTables(db)).toEqual([]);
     expect(await migrateDown(db)).toEqual([]);
 
     await migrateToLatest(db);
-    expect(await migrateToNone(db)).toEqual(['0001_initial']);
+    expect(await migrateToNone(db)).toEqual([...ALL].reverse());
     expect(await appTables(db)).toEqual([]);
     expect((await migrationStatus(db)).every((m) => m.executedAt === undefined)).toBe(true);
 

@@ -18,6 +18,7 @@ export * from './resolved.js';
 export * from './work.js';
 export * from './output.js';
 export * from './control.js';
+export * from './api.js';
 export * from './deadletter.js';
 export * from './catalogue.js';
 export * from './validate.js';

@@ -37,6 +37,26 @@ export const ResultsApiConfig = Type.Composite([
         description: 'comma-separated sha256 hex of accepted bearer tokens; unset: writes refused',
       }),
     ),
+    WRITE_RATE_LIMIT: Type.Integer({
+      minimum: 1,
+      default: 30,
+      description: 'writes (POST) per client address per minute',
+    }),
+    SSE_MAX_CLIENTS: Type.Integer({
+      minimum: 1,
+      default: 1000,
+      description: 'live output streams open at once',
+    }),
+    TRACING_URL_TEMPLATE: Type.Optional(
+      Type.String({
+        description:
+          'link to a trace in the tracing UI, with {trace_id}, e.g. https://jaeger/trace/{trace_id}',
+      }),
+    ),
+    TRUST_PROXY: Type.Boolean({
+      default: false,
+      description: 'trust X-Forwarded-For/-Proto (behind an ingress) for client addresses and https',
+    }),
   }),
 ]);
 export type ResultsApiConfig = Static<typeof ResultsApiConfig>;
@@ -52,6 +72,11 @@ export const resultsApiChecks = [
       ? 'API_TOKEN_HASHES: every entry must be the 64-character sha256 hex of a token'
       : undefined,
   retryReasonsCheck,
+  (c: ResultsApiConfig) =>
+    c.TRACING_URL_TEMPLATE !== undefined &&
+    !(/^https?:\/\/[^/]/.test(c.TRACING_URL_TEMPLATE) && c.TRACING_URL_TEMPLATE.includes('{trace_id}'))
+      ? 'TRACING_URL_TEMPLATE: expected an http(s) URL containing {trace_id}'
+      : undefined,
 ];
 
 const NEVER_RETRIED = ['test', 'cancelled'];

@@ -1,8 +1,9 @@
 // results-api: the recorder (the only writer of PostgreSQL) and the HTTP server, as one or two processes.
 import { join } from 'node:path';
 import { migrateToLatest, openDatabase, type ReasonCode } from '@autocloud/db';
-import { connectServiceBus, list, startHealthServer, type ServiceDefinition } from '@autocloud/service';
+import { connectServiceBus, list, type ServiceDefinition } from '@autocloud/service';
 import { ResultsApiConfig, resultsApiChecks, type Role } from './config.js';
+import { build } from './http/app.js';
 import { Recorder } from './recorder/recorder.js';
 
 export function resultsApiService(role: Role): ServiceDefinition<typeof ResultsApiConfig> {
@@ -15,6 +16,9 @@ export function resultsApiService(role: Role): ServiceDefinition<typeof ResultsA
       const database = await openDatabase({
         url: config.DATABASE_URL,
         dataDir: join(config.AUTOCLOUD_HOME, 'db'),
+        applicationName: ctx.name,
+        // The server answers people: a query that takes long, or a database that does not answer, is a quick 503.
+        ...(role === 'serve' ? { connectTimeoutMs: 3_000, statementTimeoutMs: 15_000 } : {}),
       });
       ctx.onShutdown('database', () => database.close());
       ctx.addReadinessCheck({ name: 'database', check: () => database.ping() });
@@ -39,14 +43,24 @@ export function resultsApiService(role: Role): ServiceDefinition<typeof ResultsA
       }
 
       if (role !== 'record') {
-        const server = await startHealthServer({
-          host: config.HOST,
-          port: config.PORT,
-          registry: ctx.metrics,
-          checks: () => ctx.readinessChecks(),
+        const app = await build({
+          database,
+          bus,
+          log: log.child({ component: 'http' }),
+          metrics: ctx.metrics,
+          readiness: () => ctx.readinessChecks(),
+          settings: {
+            tokenHashes: list(config.API_TOKEN_HASHES),
+            writeRateLimit: config.WRITE_RATE_LIMIT,
+            sseMaxClients: config.SSE_MAX_CLIENTS,
+            tracingUrlTemplate: config.TRACING_URL_TEMPLATE,
+            trustProxy: config.TRUST_PROXY,
+          },
         });
-        ctx.onShutdown('http', () => server.close());
-        log.info({ port: server.port }, 'HTTP listening');
+        // Registered after the database and NATS, so it stops first: no request finds them closed.
+        ctx.onShutdown('http', () => app.close());
+        await app.listen({ host: config.HOST, port: config.PORT });
+        log.info({ port: config.PORT, writes: list(config.API_TOKEN_HASHES).length > 0 }, 'HTTP listening');
       }
     },
   };

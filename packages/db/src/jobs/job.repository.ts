@@ -41,6 +41,8 @@ export interface ListJobsFilter {
   backend?: Backend;
   release?: string;
   image_name?: string;
+  /** The image across composes (the generated image_key). */
+  image_key?: string;
   limit?: number;
   cursor?: string;
 }
@@ -59,6 +61,7 @@ export async function listJobs(db: DbExecutor, filter: ListJobsFilter): Promise<
   if (filter.backend !== undefined) query = query.where('backend', '=', filter.backend);
   if (filter.release !== undefined) query = query.where('release', '=', filter.release);
   if (filter.image_name !== undefined) query = query.where('image_name', '=', filter.image_name);
+  if (filter.image_key !== undefined) query = query.where('image_key', '=', filter.image_key);
   const rows = await query
     .orderBy('job_id', 'desc')
     .limit(limit + 1)
@@ -98,5 +101,18 @@ export function listQueuedBefore(db: DbExecutor, before: Date, limit: number): P
     .where('queued_at', '<', before)
     .orderBy('job_id', 'asc')
     .limit(clampLimit(limit))
+    .execute();
+}
+
+/**
+ * Adds newly stored output lines to the job's count. Callers pass only the lines their insert actually added (a
+ * redelivered line adds nothing), so the count is exact whatever the order or concurrency of the batches.
+ */
+export async function countOutputLines(db: DbExecutor, jobId: number, added: number): Promise<void> {
+  if (added <= 0) return;
+  await db
+    .updateTable('jobs')
+    .set((eb) => ({ output_lines: eb('output_lines', '+', added) }))
+    .where('job_id', '=', jobId)
     .execute();
 }

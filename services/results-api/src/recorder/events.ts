@@ -36,6 +36,7 @@ export function imageEvent(job: Job, status: ImageEvent['status'], at: Date): Im
   if (job.summary) event.summary = job.summary;
   if (job.hypervisor) event.hypervisor = job.hypervisor;
   if (job.runner) event.runner = job.runner;
+  if (job.boot_ms !== null) event.boot_ms = job.boot_ms;
   return event;
 }
 

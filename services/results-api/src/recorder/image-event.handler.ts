@@ -144,5 +144,6 @@ function runnerFacts(event: ImageEvent) {
     ...(event.hypervisor ? { hypervisor: event.hypervisor } : {}),
     ...(event.runner ? { runner: event.runner } : {}),
     ...(event.trace_id ? { trace_id: event.trace_id } : {}),
+    ...(event.boot_ms !== undefined ? { boot_ms: event.boot_ms } : {}),
   };
 }

@@ -8,11 +8,13 @@ import { activeTraceId, type Logger } from '@autocloud/telemetry';
 import { Counter, type Registry } from 'prom-client';
 import { recordResolved } from './compose-resolved.handler.js';
 import { recordImageEvent, type RetryPolicy } from './image-event.handler.js';
+import { recordOutput, recordSteps } from './output.handler.js';
 import { OutboxBatch, OutboxRelay } from './outbox.js';
 import { abortStaleJobs } from './queue-timeout.js';
 import { recordRerun } from './rerun.handler.js';
 
 type RecordedSubject = NonNullable<(typeof consumers.recorder)['subjects']>;
+type OutputSubject = NonNullable<(typeof consumers.recorderOutput)['subjects']>;
 
 export interface RecorderDeps {
   database: DatabaseHandle;
@@ -26,6 +28,8 @@ export interface RecorderDeps {
   sweepIntervalMs?: number;
   /** Off only in tests that play a crash between commit and publish. */
   publishAfterCommit?: boolean;
+  /** Output and step batches stored at once (default 4): independent rows, so order does not matter. */
+  outputConcurrency?: number;
 }
 
 /** Events the recorder itself derives: it hears them back from the stream and has nothing to do. */
@@ -41,6 +45,7 @@ const OWN_EVENTS = new Set<string>([
 export class Recorder {
   readonly relay: OutboxRelay;
   private consumer: ConsumerHandle | undefined;
+  private outputConsumer: ConsumerHandle | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly events: Counter<'subject' | 'outcome'>;
 
@@ -61,12 +66,17 @@ export class Recorder {
       concurrency: 1,
       metrics: this.deps.metrics,
     });
+    this.outputConsumer = await this.deps.bus.consume(
+      consumers.recorderOutput,
+      (d, ctx) => this.handleOutput(d, ctx),
+      { concurrency: this.deps.outputConcurrency ?? 4, metrics: this.deps.metrics },
+    );
     this.sweeper = setInterval(() => void this.sweep(), this.deps.sweepIntervalMs ?? 60_000);
   }
 
   async stop(): Promise<void> {
     clearInterval(this.sweeper);
-    await this.consumer?.close();
+    await Promise.all([this.consumer?.close(), this.outputConsumer?.close()]);
     await this.relay.stop();
   }
 
@@ -122,6 +132,20 @@ export class Recorder {
     this.events.inc({ subject: subjectLabel(subject), outcome });
     ctx.log.debug({ outcome, derived: outbox.size }, 'recorded');
     if (outbox.size > 0) this.kickRelay();
+  }
+
+  /** A job's output lines and step records: idempotent by their keys, so no processed-event record is needed. */
+  async handleOutput(delivery: Delivery<OutputSubject>, ctx: HandlerContext): Promise<void> {
+    if (delivery.subject.endsWith('.output')) {
+      const body = delivery.body as Delivery<`autocloud.job.${string}.output`>['body'];
+      const added = await recordOutput(this.deps.database, delivery.subject, body);
+      this.events.inc({ subject: 'job.output', outcome: added > 0 ? 'recorded' : 'duplicate' });
+    } else {
+      const body = delivery.body as Delivery<`autocloud.job.${string}.steps`>['body'];
+      await recordSteps(this.deps.database, delivery.subject, body);
+      this.events.inc({ subject: 'job.steps', outcome: 'recorded' });
+    }
+    ctx.log.trace('recorded output');
   }
 
   private kickRelay(): void {
