@@ -44,6 +44,14 @@ describe('loadConfig', () => {
     );
   });
 
+  test('NATS_STREAM_REPLICAS defaults to 1 and accepts 1 to 5 only', () => {
+    expect(loadConfig(Schema, {}).NATS_STREAM_REPLICAS).toBe(1);
+    expect(loadConfig(Schema, { NATS_STREAM_REPLICAS: '3' }).NATS_STREAM_REPLICAS).toBe(3);
+    for (const bad of ['0', '6', 'three']) {
+      expect(() => loadConfig(Schema, { NATS_STREAM_REPLICAS: bad })).toThrow(/NATS_STREAM_REPLICAS/);
+    }
+  });
+
   test('empty variables count as unset', () => {
     expect(loadConfig(Schema, { SLOTS: '' }).SLOTS).toBe(2);
   });
