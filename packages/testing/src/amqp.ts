@@ -75,4 +75,3 @@ export async function collectQueue(url: string, queue: string, bindingKey: strin
     },
   };
 }
-

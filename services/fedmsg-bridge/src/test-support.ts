@@ -23,5 +23,12 @@ export function pungiBody(composeId: string, status = 'FINISHED'): Record<string
 }
 
 export function envelopeFor(body: Record<string, unknown>, msgId: string, at: Date) {
-  return { topic: PUNGI_TOPIC, msg_id: msgId, timestamp: at.getTime() / 1000, i: 1, username: 'root', msg: body };
+  return {
+    topic: PUNGI_TOPIC,
+    msg_id: msgId,
+    timestamp: at.getTime() / 1000,
+    i: 1,
+    username: 'root',
+    msg: body,
+  };
 }

@@ -1,0 +1,347 @@
+// The whole chain on one machine: a fedora-messaging pungi message on RabbitMQ → fedmsg-bridge → compose-resolver
+// → results-api recorder → image-fetcher (from a local HTTP server) → libvirt-runner and vbox-runner booting the test
+// image under QEMU → results in the API → the autocloud messages on RabbitMQ through the notifier. Every service is its
+// own process, as in production; PostgreSQL, NATS and RabbitMQ are the real local ones.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeDemoCompose, serveComposes } from '@autocloud/cli';
+import {
+  collectQueue,
+  createTestDatabase,
+  createTestVhost,
+  freePort,
+  publishFedoraMessage,
+  spawnService,
+  startNatsServer,
+  testImage,
+  waitFor,
+  type NatsServerHandle,
+  type ServiceProcess,
+  type TestDatabase,
+  type TestImage,
+  type TestVhost,
+} from '@autocloud/testing';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+const root = new URL('../..', import.meta.url).pathname;
+
+const SERVICES = [
+  'fedmsg-bridge',
+  'compose-resolver',
+  'results-api',
+  'image-fetcher',
+  'libvirt-runner',
+  'vbox-runner',
+  'notifier',
+] as const;
+type Service = (typeof SERVICES)[number];
+
+const PUBLIC_KINDS = [
+  'autocloud.compose.queued',
+  'autocloud.compose.running',
+  'autocloud.compose.complete',
+  'autocloud.image.queued',
+  'autocloud.image.running',
+  'autocloud.image.success',
+  'autocloud.image.failed',
+  'autocloud.image.aborted',
+];
+
+interface Job {
+  job_id: number;
+  type: string;
+  backend: string;
+  status: string;
+  hypervisor: string | null;
+  superseded: boolean;
+  reason: string | null;
+}
+
+describe('a compose through all seven services', { timeout: 2_400_000 }, () => {
+  let nats: NatsServerHandle;
+  let db: TestDatabase;
+  let vhost: TestVhost;
+  let image: TestImage;
+  let home: string;
+  let composes: { url: string; close(): Promise<void> };
+  let port: number;
+  let events: Awaited<ReturnType<typeof collectQueue>>;
+  const token = randomBytes(16).toString('hex');
+  const running = new Map<Service, ServiceProcess>();
+
+  function env(): Record<string, string> {
+    const host = new URL(composes.url).host;
+    return {
+      NATS_URL: nats.url,
+      DATABASE_URL: db.url,
+      AUTOCLOUD_HOME: home,
+      PORT: String(port),
+      API_TOKEN_HASHES: createHash('sha256').update(token).digest('hex'),
+      FEDORA_MESSAGING_URL: vhost.url,
+      FEDORA_MESSAGING_QUEUE: 'e2e-bridge',
+      ALLOWED_HOSTS: host,
+      RULES_FILE: new URL('../../services/compose-resolver/rules/test-image.yaml', import.meta.url).pathname,
+      LIBVIRT_DOMAIN_TYPE: 'qemu',
+      VBOX_HYPERVISOR: 'qemu',
+      RUNNER_NAME: `e2e-${process.pid}`,
+      RUNNER_SLOTS: '2',
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+    };
+  }
+
+  async function start(name: Service): Promise<ServiceProcess> {
+    const p = spawnService(name, env());
+    running.set(name, p);
+    await p.waitForLog(/"msg":"ready"/, 180_000);
+    return p;
+  }
+
+  async function api<T>(path: string): Promise<T> {
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1${path}`);
+    if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  }
+
+  async function compose(composeId: string) {
+    const page = await api<{
+      items: {
+        compose_id: string;
+        status: string;
+        compose_job_id: number;
+        passed: number;
+        failed: number;
+        aborted: number;
+        job_count: number;
+      }[];
+    }>(`/composes?limit=50`);
+    return page.items.find((c) => c.compose_id === composeId);
+  }
+
+  async function jobsOf(composeId: string): Promise<Job[]> {
+    return (await api<{ items: Job[] }>(`/jobs?compose_id=${encodeURIComponent(composeId)}&limit=100`)).items;
+  }
+
+  async function submitByBus(composeId: string, location: string) {
+    await publishFedoraMessage(vhost.url, {
+      status: 'FINISHED',
+      release_type: 'ga',
+      compose_label: null,
+      compose_respin: 0,
+      compose_date: composeId.split('-').at(-1)!.split('.')[0],
+      release_version: '12',
+      location,
+      compose_type: 'nightly',
+      release_is_layered: false,
+      release_name: 'Debian-Test',
+      release_short: 'Debian-Test',
+      compose_id: composeId,
+    });
+  }
+
+  beforeAll(async () => {
+    [nats, db, vhost, image] = await Promise.all([
+      startNatsServer(),
+      createTestDatabase(),
+      createTestVhost(),
+      testImage(),
+    ]);
+    home = await mkdtemp(join(tmpdir(), 'autocloud-e2e-'));
+    composes = await serveComposes(join(home, 'composes'));
+    port = await freePort();
+    events = await collectQueue(vhost.url, 'e2e-autocloud-events', 'org.fedoraproject.prod.autocloud.#');
+    await events.start();
+    for (const name of SERVICES) await start(name);
+  }, 600_000);
+
+  afterAll(async () => {
+    await Promise.all([...running.values()].map((p) => p.stop().catch(() => null)));
+    await events?.close();
+    await composes?.close();
+    await Promise.all([nats?.dispose(), db?.drop(), vhost?.dispose()]);
+    if (home) await rm(home, { recursive: true, force: true });
+  });
+
+  test('a pungi FINISHED message ends in a complete compose: three images tested, eight kinds of messages out', async () => {
+    const composeId = 'Debian-Test-12-20261124.n.0';
+    const { location } = await writeDemoCompose(join(home, 'composes'), image, {
+      composeId,
+      baseUrl: composes.url,
+    });
+    await submitByBus(composeId, location);
+
+    const done = await waitFor(
+      async () => {
+        const c = await compose(composeId);
+        return c?.status === 'complete' ? c : undefined;
+      },
+      { timeoutMs: 1_200_000, intervalMs: 2_000, what: 'the compose to complete' },
+    );
+    expect(done).toMatchObject({ job_count: 3, passed: 3, failed: 0, aborted: 0 });
+
+    const jobs = await jobsOf(composeId);
+    expect(jobs.map((j) => [j.type, j.backend, j.status, j.hypervisor]).sort()).toEqual([
+      ['qcow2', 'libvirt', 'success', 'qemu-tcg'],
+      ['vagrant-libvirt', 'libvirt', 'success', 'qemu-tcg'],
+      ['vagrant-virtualbox', 'vbox', 'success', 'qemu-tcg'],
+    ]);
+
+    // The notifier relayed every kind of public event in the original topic scheme (failed and aborted excepted:
+    // nothing failed here; they are covered by the notifier's own tests).
+    await waitFor(() => events.received.some((m) => m.routingKey.endsWith('autocloud.compose.complete')), {
+      timeoutMs: 60_000,
+      what: 'compose.complete on RabbitMQ',
+    });
+    const kinds = new Set(events.received.map((m) => m.routingKey.replace('org.fedoraproject.prod.', '')));
+    for (const kind of PUBLIC_KINDS.slice(0, 6)) expect(kinds, kind).toContain(kind);
+    const complete = events.received.find((m) => m.routingKey.endsWith('compose.complete'))!.body as {
+      results: { success: number; failed: number; artifacts: Record<string, unknown> };
+    };
+    expect(complete.results).toMatchObject({ success: 3, failed: 0 });
+    expect(Object.keys(complete.results.artifacts)).toHaveLength(3);
+  });
+
+  test('killing each service once in the middle of a compose still completes it, every job accounted for once', async () => {
+    const composeId = 'Debian-Test-12-20261124.n.1';
+    const { location } = await writeDemoCompose(join(home, 'composes'), image, {
+      composeId,
+      baseUrl: composes.url,
+    });
+    const restart = async (name: Service) => {
+      await running.get(name)!.kill();
+      await start(name);
+    };
+    // The bridge dies right after the message is published (its durable queue keeps the message).
+    await submitByBus(composeId, location);
+    await restart('fedmsg-bridge');
+    await restart('compose-resolver');
+    await waitFor(() => compose(composeId), { timeoutMs: 120_000, what: 'the compose to be recorded' });
+    await restart('results-api');
+    await restart('image-fetcher');
+    // Each runner dies while it has a VM up; JetStream hands the job to its restarted successor.
+    for (const runner of ['libvirt-runner', 'vbox-runner'] as const) {
+      const backend = runner === 'libvirt-runner' ? 'libvirt' : 'vbox';
+      await waitFor(
+        async () => (await jobsOf(composeId)).some((j) => j.backend === backend && j.status === 'running'),
+        {
+          timeoutMs: 600_000,
+          intervalMs: 1_000,
+          what: `a ${backend} job to run`,
+        },
+      );
+      await restart(runner);
+    }
+    await restart('notifier');
+
+    const done = await waitFor(
+      async () => {
+        const c = await compose(composeId);
+        return c?.status === 'complete' ? c : undefined;
+      },
+      { timeoutMs: 1_500_000, intervalMs: 2_000, what: 'the compose to complete' },
+    );
+    const jobs = (await jobsOf(composeId)).filter((j) => !j.superseded);
+    expect(jobs).toHaveLength(3);
+    expect(jobs.map((j) => j.type).sort()).toEqual(['qcow2', 'vagrant-libvirt', 'vagrant-virtualbox']);
+    expect(done.passed + done.failed + done.aborted).toBe(3);
+    expect(
+      jobs
+        .filter((j) => j.status === 'success')
+        .map((j) => j.type)
+        .sort(),
+    ).toEqual(['qcow2', 'vagrant-libvirt', 'vagrant-virtualbox']);
+    // Exactly once on the bus too: one compose.complete, one terminal event per job (by message id).
+    await waitFor(
+      () =>
+        events.received.some(
+          (m) => m.routingKey.endsWith('compose.complete') && (m.body as { id?: string }).id === composeId,
+        ),
+      { timeoutMs: 120_000, what: 'compose.complete on RabbitMQ' },
+    );
+    const ofCompose = events.received.filter(
+      (m) =>
+        (m.body as { compose_id?: string; id?: string }).compose_id === composeId ||
+        (m.body as { id?: string }).id === composeId,
+    );
+    const ids = new Set(ofCompose.map((m) => m.properties.messageId as string));
+    const completes = ofCompose.filter((m) => m.routingKey.endsWith('compose.complete'));
+    expect(new Set(completes.map((m) => m.properties.messageId as string)).size).toBe(1);
+    expect(ids.size).toBeGreaterThanOrEqual(3 * 3 + 3);
+  });
+});
+
+describe(
+  'the same compose through `autocloud up` (one command: its own nats-server, PGlite)',
+  { timeout: 2_400_000 },
+  () => {
+    let home: string;
+    let up: ChildProcess | undefined;
+    let upLog = '';
+
+    afterAll(async () => {
+      if (up && up.exitCode === null) {
+        up.kill('SIGTERM');
+        await new Promise((resolve) => up!.once('exit', resolve));
+      }
+      if (home) await rm(home, { recursive: true, force: true });
+    });
+
+    test('submit --follow of the demo compose directory: three images tested, all passed, as through the services', async () => {
+      const image = await testImage();
+      home = await mkdtemp(join(tmpdir(), 'autocloud-up-'));
+      const [port, composePort, natsPort] = await Promise.all([freePort(), freePort(), freePort()]);
+      const env: Record<string, string> = {
+        ...(process.env as Record<string, string>),
+        AUTOCLOUD_HOME: home,
+        NATS_URL: `nats://127.0.0.1:${natsPort}`,
+        PORT: String(port),
+        AUTOCLOUD_COMPOSE_PORT: String(composePort),
+        AUTOCLOUD_URL: `http://127.0.0.1:${port}`,
+        LIBVIRT_DOMAIN_TYPE: 'qemu',
+        RUNNER_NAME: `e2e-up-${process.pid}`,
+      };
+      delete env.DATABASE_URL;
+      up = spawn('pnpm', ['--silent', 'autocloud', 'up'], {
+        cwd: root,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      up.stdout!.on('data', (d: Buffer) => (upLog += d.toString()));
+      up.stderr!.on('data', (d: Buffer) => (upLog += d.toString()));
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok, {
+        timeoutMs: 300_000,
+        intervalMs: 1_000,
+        what: `autocloud up to serve the API (log so far: ${upLog.slice(-2000)})`,
+      });
+
+      const { topDir, composeId } = await writeDemoCompose(join(home, 'demo'), image, {
+        composeId: 'Debian-Test-12-20261124.n.7',
+      });
+      const submit = spawnSync('pnpm', ['--silent', 'autocloud', 'submit', topDir, '--follow'], {
+        cwd: root,
+        env,
+        encoding: 'utf8',
+        timeout: 1_800_000,
+      });
+      expect(submit.status, `${submit.stdout}\n${submit.stderr}\n--- up:\n${upLog.slice(-4000)}`).toBe(0);
+
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/jobs?compose_id=${composeId}&limit=10`);
+      const jobs = ((await res.json()) as { items: Job[] }).items.filter((j) => !j.superseded);
+      expect(jobs.map((j) => [j.type, j.backend, j.status, j.hypervisor]).sort()).toEqual([
+        ['qcow2', 'libvirt', 'success', 'qemu-tcg'],
+        ['vagrant-libvirt', 'libvirt', 'success', 'qemu-tcg'],
+        ['vagrant-virtualbox', 'vbox', 'success', 'qemu-tcg'],
+      ]);
+      // Its own nats-server and the embedded database, nothing of the machine's.
+      expect(upLog).toMatch(/nats-server/);
+      expect(existsSync(join(home, 'db'))).toBe(true);
+
+      up.kill('SIGTERM');
+      const code = await new Promise<number | null>((resolve) => up!.once('exit', resolve));
+      expect(code).toBe(0);
+    });
+  },
+);
