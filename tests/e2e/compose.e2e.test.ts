@@ -5,7 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDemoCompose, serveComposes } from '@autocloud/cli';
@@ -150,6 +150,8 @@ describe('a compose through all seven services', { timeout: 2_400_000 }, () => {
       testImage(),
     ]);
     home = await mkdtemp(join(tmpdir(), 'autocloud-e2e-'));
+    // libvirt runs QEMU as its own user: it must reach the runners' files under AUTOCLOUD_HOME.
+    await chmod(home, 0o755);
     composes = await serveComposes(join(home, 'composes'));
     port = await freePort();
     events = await collectQueue(vhost.url, 'e2e-autocloud-events', 'org.fedoraproject.prod.autocloud.#');
@@ -292,6 +294,7 @@ describe(
     test('submit --follow of the demo compose directory: three images tested, all passed, as through the services', async () => {
       const image = await testImage();
       home = await mkdtemp(join(tmpdir(), 'autocloud-up-'));
+      await chmod(home, 0o755);
       const [port, composePort, natsPort] = await Promise.all([freePort(), freePort(), freePort()]);
       const env: Record<string, string> = {
         ...(process.env as Record<string, string>),

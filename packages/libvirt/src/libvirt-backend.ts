@@ -1,9 +1,9 @@
 // The libvirt backend: one transient domain per job (named after the runner and the job, so the reaper finds what a
 // crashed runner left), booted from a qcow2 overlay on the locally cached base image, with a serial console file.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BackendError, type Backend, type BootSpec, type Machine } from '@autocloud/runner-core';
 import { BaseImages, type BoxSource } from './base-images.js';
 import { domainXml, type Networking } from './domain-xml.js';
@@ -53,6 +53,13 @@ export class LibvirtBackend implements Backend {
       });
     }
     await mkdir(opts.workRoot, { recursive: true, mode: 0o755 });
+    const hidden = await untraversable(opts.workRoot);
+    if (hidden) {
+      opts.log?.warn(
+        { work_root: opts.workRoot, directory: hidden },
+        'QEMU may not reach the job files: a directory on the way is closed to other users (libvirt runs QEMU as its own user); make it traversable (chmod o+x) or move AUTOCLOUD_HOME',
+      );
+    }
     const type = await resolveDomainType(virsh, opts.domainType, opts.workRoot, domainPrefix(opts.runner));
     opts.log?.info({ uri: opts.uri, domain_type: type, setting: opts.domainType }, 'libvirt backend ready');
     return new LibvirtBackend(opts, type);
@@ -124,7 +131,9 @@ export class LibvirtBackend implements Backend {
       await this.virsh.destroy(name).catch(() => false);
       const detail = err instanceof VirshError ? err.stderr.trim() : String(err);
       throw new BackendError(
-        /Could not open|qcow2|image|format|backing/i.test(detail) ? 'boot' : 'infrastructure',
+        !/Permission denied/i.test(detail) && /Could not open|qcow2|image|format|backing/i.test(detail)
+          ? 'boot'
+          : 'infrastructure',
         `libvirt could not start the VM: ${detail}`,
         { cause: err },
       );
@@ -189,6 +198,17 @@ export class LibvirtBackend implements Backend {
     }
     throw new BackendError('infrastructure', 'no free TCP port on 127.0.0.1 for the SSH forward');
   }
+}
+
+/** The first directory from / to `dir` that users other than its owner cannot traverse, if any. */
+async function untraversable(dir: string): Promise<string | undefined> {
+  const parts = resolve(dir).split('/').filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) {
+    const path = '/' + parts.slice(0, i).join('/');
+    const st = await stat(path).catch(() => undefined);
+    if (st && (st.mode & 0o001) === 0) return path;
+  }
+  return undefined;
 }
 
 export function domainPrefix(runner: string): string {
