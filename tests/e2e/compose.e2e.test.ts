@@ -5,7 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, cp, link, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDemoCompose, serveComposes } from '@autocloud/cli';
@@ -84,7 +84,8 @@ describe('a compose through all seven services', { timeout: 2_400_000 }, () => {
       FEDORA_MESSAGING_URL: vhost.url,
       FEDORA_MESSAGING_QUEUE: 'e2e-bridge',
       ALLOWED_HOSTS: host,
-      RULES_FILE: new URL('../../services/compose-resolver/rules/test-image.yaml', import.meta.url).pathname,
+      RULES_FILE: join(home, 'rules.yaml'),
+      PLANS_DIR: join(home, 'plans'),
       LIBVIRT_DOMAIN_TYPE: 'qemu',
       VBOX_HYPERVISOR: 'qemu',
       RUNNER_NAME: `e2e-${process.pid}`,
@@ -153,6 +154,25 @@ describe('a compose through all seven services', { timeout: 2_400_000 }, () => {
     // libvirt runs QEMU as its own user: it must reach the runners' files under AUTOCLOUD_HOME.
     await chmod(home, 0o755);
     composes = await serveComposes(join(home, 'composes'));
+    // The test image's rules and plans, plus an image whose plan fails.
+    await cp(new URL('../../plans', import.meta.url), join(home, 'plans'), { recursive: true });
+    await writeFile(join(home, 'plans', 'fail-first.txt'), 'echo about-to-fail\nfalse\necho never-runs\n');
+    await writeFile(
+      join(home, 'rules.yaml'),
+      (await readFile(
+        new URL('../../services/compose-resolver/rules/test-image.yaml', import.meta.url),
+        'utf8',
+      )) +
+        [
+          '',
+          '  - name: failing',
+          '    match:',
+          '      subvariant: Debian_Test_Failing',
+          '    backend: libvirt',
+          '    plan: fail-first',
+          '',
+        ].join('\n'),
+    );
     port = await freePort();
     events = await collectQueue(vhost.url, 'e2e-autocloud-events', 'org.fedoraproject.prod.autocloud.#');
     await events.start();
@@ -167,13 +187,31 @@ describe('a compose through all seven services', { timeout: 2_400_000 }, () => {
     if (home) await rm(home, { recursive: true, force: true });
   });
 
-  test('a pungi FINISHED message ends in a complete compose: three images tested, eight kinds of messages out', async () => {
+  test('a pungi FINISHED message ends in a complete compose: five images tested, eight kinds of messages out', async () => {
     const composeId = 'Debian-Test-12-20261124.n.0';
-    const { location } = await writeDemoCompose(join(home, 'composes'), image, {
-      composeId,
-      baseUrl: composes.url,
-    });
-    await submitByBus(composeId, location);
+    const demo = await writeDemoCompose(join(home, 'composes'), image, { composeId, baseUrl: composes.url });
+    // Two more images of the same qcow2 file under other paths: one whose plan fails, one with a wrong checksum.
+    const meta = join(demo.locationDir, 'metadata', 'images.json');
+    const doc = JSON.parse(await readFile(meta, 'utf8')) as {
+      payload: {
+        images: Record<
+          string,
+          Record<string, { path: string; type: string; subvariant: string; checksums: { sha256: string } }[]>
+        >;
+      };
+    };
+    const list = Object.values(doc.payload.images)[0]!.x86_64!;
+    const qcow2 = list.find((i) => i.type === 'qcow2')!;
+    for (const [name, change] of [
+      ['failing', { subvariant: 'Debian_Test_Failing' }],
+      ['badsum', { checksums: { sha256: '0'.repeat(64) } }],
+    ] as const) {
+      const path = qcow2.path.replace(/[^/]+$/, `debian-test-image-${name}.x86_64.qcow2`);
+      await link(join(demo.locationDir, qcow2.path), join(demo.locationDir, path));
+      list.push({ ...qcow2, path, ...change });
+    }
+    await writeFile(meta, JSON.stringify(doc, null, 2));
+    await submitByBus(composeId, demo.location);
 
     const done = await waitFor(
       async () => {
@@ -182,28 +220,31 @@ describe('a compose through all seven services', { timeout: 2_400_000 }, () => {
       },
       { timeoutMs: 1_200_000, intervalMs: 2_000, what: 'the compose to complete' },
     );
-    expect(done).toMatchObject({ job_count: 3, passed: 3, failed: 0, aborted: 0 });
+    expect(done).toMatchObject({ job_count: 5, passed: 3, failed: 1, aborted: 1 });
 
     const jobs = await jobsOf(composeId);
     expect(jobs.map((j) => [j.type, j.backend, j.status, j.hypervisor]).sort()).toEqual([
+      ['qcow2', 'libvirt', 'aborted', null],
+      ['qcow2', 'libvirt', 'failed', 'qemu-tcg'],
       ['qcow2', 'libvirt', 'success', 'qemu-tcg'],
       ['vagrant-libvirt', 'libvirt', 'success', 'qemu-tcg'],
       ['vagrant-virtualbox', 'vbox', 'success', 'qemu-tcg'],
     ]);
+    expect(jobs.find((j) => j.status === 'aborted')!.reason).toMatch(/sha256|checksum/i);
 
-    // The notifier relayed every kind of public event in the original topic scheme (failed and aborted excepted:
-    // nothing failed here; they are covered by the notifier's own tests).
+    // The notifier relayed every kind of public event, in the original topic scheme.
     await waitFor(() => events.received.some((m) => m.routingKey.endsWith('autocloud.compose.complete')), {
       timeoutMs: 60_000,
       what: 'compose.complete on RabbitMQ',
     });
     const kinds = new Set(events.received.map((m) => m.routingKey.replace('org.fedoraproject.prod.', '')));
-    for (const kind of PUBLIC_KINDS.slice(0, 6)) expect(kinds, kind).toContain(kind);
+    expect([...kinds].sort()).toEqual([...PUBLIC_KINDS].sort());
     const complete = events.received.find((m) => m.routingKey.endsWith('compose.complete'))!.body as {
       results: { success: number; failed: number; artifacts: Record<string, unknown> };
     };
-    expect(complete.results).toMatchObject({ success: 3, failed: 0 });
-    expect(Object.keys(complete.results.artifacts)).toHaveLength(3);
+    // As in the original: an aborted image counts as failed.
+    expect(complete.results).toMatchObject({ success: 3, failed: 2 });
+    expect(Object.keys(complete.results.artifacts)).toHaveLength(5);
   });
 
   test('killing each service once in the middle of a compose still completes it, every job accounted for once', async () => {
