@@ -34,7 +34,7 @@ describe('libvirt-runner', { timeout: 900_000 }, () => {
     await storeImage(rig.bus, rig.image.vagrantLibvirt);
     // Under TCG the test image answers SSH ~30 s after boot: these deadlines leave room and still end a broken guest
     // in about a minute.
-    await rig.start({ RUNNER_SLOTS: '2', BOOT_TIMEOUT_S: '60', SSH_GRACE_S: '5' });
+    await rig.start({ RUNNER_SLOTS: '2', BOOT_TIMEOUT_S: '60', SSH_GRACE_S: '10' });
   }, 900_000);
   afterAll(async () => {
     await rig?.dispose();
