@@ -2,7 +2,7 @@
 // → results-api recorder → image-fetcher (from a local HTTP server) → libvirt-runner and vbox-runner booting the test
 // image under QEMU → results in the API → the autocloud messages on RabbitMQ through the notifier. Every service is its
 // own process, as in production; PostgreSQL, NATS and RabbitMQ are the real local ones.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, cp, link, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -366,13 +366,17 @@ describe(
       const { topDir, composeId } = await writeDemoCompose(join(home, 'demo'), image, {
         composeId: 'Debian-Test-12-20261124.n.7',
       });
-      const submit = spawnSync(process.execPath, [...CLI, 'submit', topDir, '--follow'], {
+      // Asynchronously: a blocked event loop here would stop draining up's output and stall it.
+      const submit = spawn(process.execPath, [...CLI, 'submit', topDir, '--follow'], {
         cwd: root,
         env,
-        encoding: 'utf8',
-        timeout: 1_800_000,
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      expect(submit.status, `${submit.stdout}\n${submit.stderr}\n--- up:\n${upLog.slice(-4000)}`).toBe(0);
+      let submitLog = '';
+      submit.stdout.on('data', (d: Buffer) => (submitLog += d.toString()));
+      submit.stderr.on('data', (d: Buffer) => (submitLog += d.toString()));
+      const submitted = await new Promise<number | null>((resolve) => submit.once('exit', resolve));
+      expect(submitted, `${submitLog}\n--- up:\n${upLog.slice(-4000)}`).toBe(0);
 
       const jobs = await waitFor(
         async () => {
