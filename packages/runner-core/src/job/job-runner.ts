@@ -74,6 +74,14 @@ export class JobRunner {
     let verdict: Verdict;
     let machine: Machine | undefined;
     let session: SshSession | undefined;
+    let destroying: Promise<void> | undefined;
+    const destroyMachine = (): Promise<void> =>
+      (destroying ??= (machine?.destroy() ?? Promise.resolve()).catch((err: unknown) =>
+        jobLog.error({ err }, 'could not destroy the VM'),
+      ));
+    // A cancelled job's VM goes at once, not after the plan and the SSH session have unwound (a slow guest can take
+    // its time to close a channel).
+    cancel.signal.addEventListener('abort', () => void (machine && destroyMachine()), { once: true });
     let bootMs: number | undefined;
     let summary: StepSummary | undefined;
     const system = (text: string) => out.write(text, { stream: 'system' });
@@ -160,7 +168,11 @@ export class JobRunner {
             isRunning: () => running.isRunning(),
             write: (text, step) => out.write(text, { step, stream: 'test' }),
             nextLine: () => out.nextLine,
-            report: (step) => this.reportStep(item, ctx, state, step),
+            // A step record names its output lines: they are stored before it is.
+            report: async (step) => {
+              await out.flush();
+              await this.reportStep(item, ctx, state, step);
+            },
             hostEnv: {
               AUTOCLOUD_JOB_ID: String(item.job_id),
               AUTOCLOUD_SSH_HOST: running.ssh.host,
@@ -193,9 +205,7 @@ export class JobRunner {
     // The job has ended (or the runner is stopping): keep the evidence, then remove the VM.
     if (session && !session.isClosed && !signal.aborted) state.guestLogs = await collectGuestLogs(session);
     session?.close();
-    if (machine) {
-      await machine.destroy().catch((err: unknown) => jobLog.error({ err }, 'could not destroy the VM'));
-    }
+    if (machine) await destroyMachine();
     const shuttingDown = ctx.signal.aborted && !cancel.signal.aborted;
     if (!shuttingDown) {
       await collectArtifacts(bus, item.job_id, {

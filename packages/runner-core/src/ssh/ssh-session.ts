@@ -178,18 +178,10 @@ export class SshSession {
       timedOut = true;
       stop();
     }, opts.timeoutMs);
-    const onAbort = () => {
-      aborted = true;
-      stop();
-    };
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    channel.on('data', (data: Buffer) => emit(decoder.decode(data, { stream: true })));
-    channel.stderr.on('data', (data: Buffer) => emit(decoder.decode(data, { stream: true })));
-    channel.on('exit', (code: number | null, signal?: string) => {
-      exitCode = code;
-      exitSignal = signal ?? undefined;
-    });
-    channel.once('close', () => {
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       emit(decoder.decode());
@@ -201,7 +193,21 @@ export class SshSession {
         timedOut,
         connectionLost: !reported && !timedOut && !aborted,
       });
+    };
+    const onAbort = () => {
+      aborted = true;
+      stop();
+      // The caller is leaving: it does not wait for a slow guest to confirm the channel's close.
+      finish();
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    channel.on('data', (data: Buffer) => emit(decoder.decode(data, { stream: true })));
+    channel.stderr.on('data', (data: Buffer) => emit(decoder.decode(data, { stream: true })));
+    channel.on('exit', (code: number | null, signal?: string) => {
+      exitCode = code;
+      exitSignal = signal ?? undefined;
     });
+    channel.once('close', finish);
   }
 
   close(): void {
