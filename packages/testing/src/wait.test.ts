@@ -13,7 +13,7 @@ describe('waitFor', () => {
       what: 'the API',
     }).catch((e: unknown) => e as Error);
     expect(err).toBeInstanceOf(Error);
-    expect((err as Error).message).toBe('timed out waiting for the API');
-    expect(((err as Error).cause as Error).message).toMatch(/probe for the API did not answer/);
+    expect(err.message).toBe('timed out waiting for the API');
+    expect((err.cause as Error).message).toMatch(/probe for the API did not answer/);
   });
 });

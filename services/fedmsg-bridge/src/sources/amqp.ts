@@ -1,7 +1,7 @@
 // fedora-messaging (AMQP 0-9-1) consumer: a queue bound to amq.topic with the bridge's topics; each message is acked
 // only after JetStream stored it; reconnects with backoff whenever the broker goes away.
-import { readFileSync } from 'node:fs';
-import { connect, credentials, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import { AmqpConnection, type AmqpTls } from '@autocloud/bus/amqp';
 import { type Logger } from '@autocloud/telemetry';
 import { type Outcome } from '../forward/forwarder.js';
 import { fromAmqp, type Normalized } from '../forward/upstream-message.js';
@@ -13,7 +13,7 @@ export interface AmqpSourceOptions {
   topics: string[];
   prefetch: number;
   maxBytes: number;
-  tls?: { certFile?: string; keyFile?: string; caFile?: string };
+  tls?: AmqpTls;
   log: Logger;
   forward(message: Normalized): Promise<Outcome>;
   /** Called after every (re)connection, e.g. to backfill what a non-durable queue missed. */
@@ -21,69 +21,34 @@ export interface AmqpSourceOptions {
 }
 
 export class AmqpSource {
-  private model: ChannelModel | undefined;
+  private readonly connection: AmqpConnection;
   private stopped = false;
-  private running: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
   private inFlight = new Set<Promise<void>>();
   connected = false;
 
-  constructor(private readonly opts: AmqpSourceOptions) {}
+  constructor(private readonly opts: AmqpSourceOptions) {
+    this.connection = new AmqpConnection({
+      url: opts.url,
+      ...(opts.tls ? { tls: opts.tls } : {}),
+      name: 'autocloud fedmsg-bridge',
+      log: opts.log,
+      setup: (model) => this.consume(model),
+      onClosed: () => (this.connected = false),
+    });
+  }
 
   start(): void {
-    this.running = this.loop();
+    this.connection.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wakeUp?.();
-    await Promise.allSettled([...this.inFlight]);
-    await this.model?.close().catch(() => undefined);
-    await this.running;
+    await this.connection.stop(() => Promise.allSettled([...this.inFlight]));
   }
 
-  private async loop(): Promise<void> {
-    const { log } = this.opts;
-    for (let attempt = 0; !this.stopped; attempt++) {
-      try {
-        const { closed } = await this.connectOnce();
-        attempt = 0;
-        await closed;
-      } catch (err) {
-        log.warn({ err: (err as Error).message }, 'fedora-messaging connection failed');
-      }
-      this.connected = false;
-      this.model = undefined;
-      if (this.stopped) break;
-      const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)) * (0.8 + Math.random() * 0.4);
-      log.info({ retry_in_ms: Math.round(delay) }, 'reconnecting to fedora-messaging');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        this.wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-  }
-
-  /** Connects and starts consuming; `closed` settles when the connection is gone. */
-  private async connectOnce(): Promise<{ closed: Promise<void> }> {
+  /** Binds the queue to the topics and consumes it on a new connection. */
+  private async consume(model: ChannelModel): Promise<void> {
     const { opts } = this;
-    const tls = opts.tls ?? {};
-    const model = await connect(opts.url, {
-      ...(tls.certFile ? { cert: readFileSync(tls.certFile), credentials: credentials.external() } : {}),
-      ...(tls.keyFile ? { key: readFileSync(tls.keyFile) } : {}),
-      ...(tls.caFile ? { ca: [readFileSync(tls.caFile)] } : {}),
-      clientProperties: { connection_name: 'autocloud fedmsg-bridge' },
-    });
-    this.model = model;
-    const closed = new Promise<void>((resolve) => {
-      model.on('close', () => resolve());
-      model.on('error', (err: Error) =>
-        opts.log.warn({ err: err.message }, 'fedora-messaging connection error'),
-      );
-    });
     const channel = await model.createChannel();
     channel.on('error', (err: Error) =>
       opts.log.warn({ err: err.message }, 'fedora-messaging channel error'),
@@ -100,7 +65,6 @@ export class AmqpSource {
     this.connected = true;
     opts.log.info({ queue, topics: opts.topics }, 'consuming from fedora-messaging');
     opts.onConnected?.();
-    return { closed };
   }
 
   private track(task: Promise<void>): void {

@@ -1,7 +1,7 @@
 // fedora-messaging (AMQP 0-9-1) publisher: a ConfirmChannel to amq.topic that resolves a publish only once the broker
 // confirmed it; reconnects with backoff by itself whenever the broker goes away.
-import { readFileSync } from 'node:fs';
-import { connect, credentials, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { AmqpConnection, type AmqpTls } from '@autocloud/bus/amqp';
 import { type Logger } from '@autocloud/telemetry';
 import { amqpPublishOptions, type OutgoingMessage } from './wire-format.js';
 
@@ -9,7 +9,7 @@ export const EXCHANGE = 'amq.topic';
 
 export interface FedoraMessagingOptions {
   url: string;
-  tls?: { certFile?: string; keyFile?: string; caFile?: string };
+  tls?: AmqpTls;
   log: Logger;
   /** A publish not confirmed within this time fails (and is retried later). */
   confirmTimeoutMs?: number;
@@ -25,29 +25,34 @@ export class BrokerUnavailableError extends Error {
 }
 
 export class FedoraMessagingPublisher {
-  private model: ChannelModel | undefined;
+  private readonly connection: AmqpConnection;
   private channel: ConfirmChannel | undefined;
   private stopped = false;
-  private running: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
   private readonly waiters = new Set<() => void>();
 
-  constructor(private readonly opts: FedoraMessagingOptions) {}
+  constructor(private readonly opts: FedoraMessagingOptions) {
+    this.connection = new AmqpConnection({
+      url: opts.url,
+      ...(opts.tls ? { tls: opts.tls } : {}),
+      name: 'autocloud notifier',
+      log: opts.log,
+      setup: (model) => this.openChannel(model),
+      onClosed: () => (this.channel = undefined),
+    });
+  }
 
   get connected(): boolean {
     return this.channel !== undefined;
   }
 
   start(): void {
-    this.running = this.loop();
+    this.connection.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wakeUp?.();
     for (const wake of this.waiters) wake();
-    await this.model?.close().catch(() => undefined);
-    await this.running;
+    await this.connection.stop();
   }
 
   /** Resolves true once connected, false if `timeoutMs` passed or `signal` aborted first. */
@@ -92,51 +97,10 @@ export class FedoraMessagingPublisher {
     });
   }
 
-  private async loop(): Promise<void> {
-    const { log } = this.opts;
-    for (let attempt = 0; !this.stopped; attempt++) {
-      try {
-        const { closed } = await this.connectOnce();
-        attempt = 0;
-        await closed;
-      } catch (err) {
-        log.warn({ err: (err as Error).message }, 'fedora-messaging connection failed');
-      }
-      this.channel = undefined;
-      this.model = undefined;
-      if (this.stopped) break;
-      const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)) * (0.8 + Math.random() * 0.4);
-      log.info({ retry_in_ms: Math.round(delay) }, 'reconnecting to fedora-messaging');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        this.wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-  }
-
-  /** Connects and opens the confirm channel; `closed` settles when the connection is gone. */
-  private async connectOnce(): Promise<{ closed: Promise<void> }> {
+  /** Opens the confirm channel on a new connection. */
+  private async openChannel(model: ChannelModel): Promise<void> {
     const { opts } = this;
-    const tls = opts.tls ?? {};
-    const model = await connect(opts.url, {
-      ...(tls.certFile ? { cert: readFileSync(tls.certFile), credentials: credentials.external() } : {}),
-      ...(tls.keyFile ? { key: readFileSync(tls.keyFile) } : {}),
-      ...(tls.caFile ? { ca: [readFileSync(tls.caFile)] } : {}),
-      clientProperties: { connection_name: 'autocloud notifier' },
-    });
-    this.model = model;
-    const closed = new Promise<void>((resolve) => {
-      model.on('close', () => {
-        this.channel = undefined;
-        resolve();
-      });
-      model.on('error', (err: Error) =>
-        opts.log.warn({ err: err.message }, 'fedora-messaging connection error'),
-      );
-    });
+    model.on('close', () => (this.channel = undefined));
     const channel = await model.createConfirmChannel();
     channel.on('error', (err: Error) =>
       opts.log.warn({ err: err.message }, 'fedora-messaging channel error'),
@@ -146,6 +110,5 @@ export class FedoraMessagingPublisher {
     this.channel = channel;
     opts.log.info('connected to fedora-messaging');
     for (const wake of this.waiters) wake();
-    return { closed };
   }
 }
