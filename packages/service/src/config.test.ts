@@ -52,6 +52,17 @@ describe('loadConfig', () => {
     }
   });
 
+  test('numbers are read strictly: no truncation, no hex, no booleans', () => {
+    expect(loadConfig(Schema, { SLOTS: '1e3' }).SLOTS).toBe(1000);
+    expect(loadConfig(Schema, { SLOTS: ' 7 ' }).SLOTS).toBe(7);
+    for (const bad of ['1.5', '0x10', 'true', '10abc', 'Infinity']) {
+      expect(() => loadConfig(Schema, { SLOTS: bad }), bad).toThrow(/SLOTS: Expected integer/);
+    }
+    const Ratio = Type.Object({ RATIO: Type.Number({ default: 1 }) });
+    expect(loadConfig(Ratio, { RATIO: '.25' }).RATIO).toBe(0.25);
+    expect(() => loadConfig(Ratio, { RATIO: '0x10' })).toThrow(/RATIO: Expected number/);
+  });
+
   test('empty variables count as unset', () => {
     expect(loadConfig(Schema, { SLOTS: '' }).SLOTS).toBe(2);
   });

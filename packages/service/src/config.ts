@@ -26,11 +26,17 @@ export function loadConfig<S extends TObject>(
   checks: ConfigCheck<Static<S>>[] = [],
 ): Static<S> {
   const raw: Record<string, unknown> = {};
-  for (const key of Object.keys(schema.properties)) {
+  // TypeBox's conversion would read RUNNER_SLOTS=1.5 as 1 and 1e3 as 1: numbers are read strictly here, and a value
+  // that is not one stays a string for validation to reject.
+  const numbers: Record<string, number | string> = {};
+  for (const [key, property] of Object.entries<TSchema>(schema.properties)) {
     const value = env[key];
-    if (value !== undefined && value !== '') raw[key] = value;
+    if (value === undefined || value === '') continue;
+    if (property.type === 'integer' || property.type === 'number')
+      numbers[key] = strictNumber(value, property.type === 'integer');
+    else raw[key] = value;
   }
-  const converted = Value.Convert(schema, Value.Default(schema, raw));
+  const converted = { ...(Value.Convert(schema, Value.Default(schema, raw)) as object), ...numbers };
   const compiled = TypeCompiler.Compile(schema);
   const problems: string[] = [];
   for (const error of compiled.Errors(converted)) {
@@ -41,12 +47,21 @@ export function loadConfig<S extends TObject>(
   }
   if (problems.length === 0) {
     for (const check of checks) {
-      const result = check(converted as Static<S>);
+      const result = check(converted);
       if (result) problems.push(...(Array.isArray(result) ? result : [result]));
     }
   }
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
-  return converted as Static<S>;
+  return converted;
+}
+
+/** A decimal number (an integer where one is expected), or the text unchanged. */
+function strictNumber(value: string, integer: boolean): number | string {
+  const text = value.trim();
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text)) return value;
+  const n = Number(text);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) return value;
+  return n;
 }
 
 /** Settings every service shares (DESIGN §10). */
