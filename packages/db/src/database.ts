@@ -23,6 +23,12 @@ export interface OpenDatabaseOptions {
   statementTimeoutMs?: number;
   /** application_name seen in pg_stat_activity ('autocloud'). */
   applicationName?: string;
+  /**
+   * PostgreSQL must answer before openDatabase returns (true). False: an unreachable server is logged and the
+   * handle is returned anyway; its queries fail until the server answers (a server that reports itself not ready
+   * meanwhile).
+   */
+  requireConnection?: boolean;
 }
 
 export interface DatabaseHandle {
@@ -78,6 +84,12 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Dat
   try {
     await handle.ping();
   } catch (error) {
+    if (opts.requireConnection === false) {
+      opts.log?.(
+        `PostgreSQL at ${target} does not answer yet (${describeCause(error)}); going on without it`,
+      );
+      return handle;
+    }
     await handle.close();
     throw error;
   }

@@ -18,7 +18,11 @@ export function resultsApiService(role: Role): ServiceDefinition<typeof ResultsA
         dataDir: join(config.AUTOCLOUD_HOME, 'db'),
         applicationName: ctx.name,
         // The server answers people: a query that takes long, or a database that does not answer, is a quick 503.
-        ...(role === 'serve' ? { connectTimeoutMs: 3_000, statementTimeoutMs: 15_000 } : {}),
+        // It starts without the database too (its /readyz says so) and serves as soon as the database answers.
+        ...(role === 'serve'
+          ? { connectTimeoutMs: 3_000, statementTimeoutMs: 15_000, requireConnection: false }
+          : {}),
+        log: (msg) => log.info(msg),
       });
       ctx.onShutdown('database', () => database.close());
       ctx.addReadinessCheck({ name: 'database', check: () => database.ping() });
