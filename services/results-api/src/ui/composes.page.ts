@@ -1,7 +1,7 @@
 // /compose (and /composes): composes newest first, with their outcome counts and a link to their jobs.
 import { type Compose } from '@autocloud/db';
 import { COMPOSE_STATUSES, type ComposeListQuery } from '@autocloud/schemas';
-import { counts, pager, statusBadge, time } from './format.js';
+import { counts, listTable, pager, statusBadge, time } from './format.js';
 import { html, safeUrl, type SafeHtml } from './html.js';
 import { page, type PageContext } from './layout.js';
 
@@ -48,29 +48,11 @@ export function composesPage(
       <button type="submit">Filter</button>
       <a href="${path}">Clear</a>
     </form>
-    ${
-      rows.length === 0
-        ? html`<p class="empty">No composes match.</p>`
-        : html`<div class="table-wrap">
-            <table class="list">
-              <thead>
-                <tr>
-                  <th>Compose</th>
-                  <th>Status</th>
-                  <th>Date</th>
-                  <th>Type</th>
-                  <th>Respin</th>
-                  <th>Release</th>
-                  <th>Passed / failed / aborted</th>
-                  <th>Jobs</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${rows}
-              </tbody>
-            </table>
-          </div>`
-    }
+    ${listTable(
+      ['Compose', 'Status', 'Date', 'Type', 'Respin', 'Release', 'Passed / failed / aborted', 'Jobs'],
+      rows,
+      'No composes match.',
+    )}
     ${pager(path, filters, query.cursor, nextCursor)}
   `;
   return page(ctx, { title: 'Composes', nav: 'composes', body });

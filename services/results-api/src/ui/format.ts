@@ -1,4 +1,4 @@
-// Small, typed building blocks of the pages: times, durations, sizes, status badges, pagers.
+// Small, typed building blocks of the pages: times, durations, sizes, status badges, list tables, pagers.
 import { html, queryString, type SafeHtml } from './html.js';
 
 const STATUS_SYMBOL: Record<string, string> = {
@@ -45,6 +45,27 @@ export function bytes(n: number): string {
     unit += 1;
   }
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+/** A list as a table (one card per row on a phone), or one line saying that it is empty. */
+export function listTable(
+  headers: readonly (string | false)[],
+  rows: readonly SafeHtml[],
+  empty: string,
+): SafeHtml {
+  if (rows.length === 0) return html`<p class="empty">${empty}</p>`;
+  return html`<div class="table-wrap">
+    <table class="list">
+      <thead>
+        <tr>
+          ${headers.filter((h) => h !== false).map((h) => html`<th>${h}</th>`)}
+        </tr>
+      </thead>
+      <tbody>
+        ${rows}
+      </tbody>
+    </table>
+  </div>`;
 }
 
 /** Newest / older links that keep the filters in the URL. */

@@ -2,7 +2,7 @@
 // results across composes as a timeline, where it last passed, where it broke and on which step, and its boot time.
 import { type RecentImage } from '@autocloud/db';
 import { type HistoryEntry, type ImageHistory } from '@autocloud/schemas';
-import { duration, statusBadge } from './format.js';
+import { duration, listTable, statusBadge } from './format.js';
 import { html, queryString, type SafeHtml } from './html.js';
 import { page, type PageContext } from './layout.js';
 
@@ -25,26 +25,7 @@ export function historyIndexPage(ctx: PageContext, images: RecentImage[]): SafeH
   );
   const body = html`<h1>Images</h1>
     <p class="muted">Each image's results across composes. Images tested recently:</p>
-    ${
-      rows.length === 0
-        ? html`<p class="empty">No images tested yet.</p>`
-        : html`<div class="table-wrap">
-            <table class="list">
-              <thead>
-                <tr>
-                  <th>Image</th>
-                  <th>Release</th>
-                  <th>Arch</th>
-                  <th>Type</th>
-                  <th>Latest result</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${rows}
-              </tbody>
-            </table>
-          </div>`
-    }`;
+    ${listTable(['Image', 'Release', 'Arch', 'Type', 'Latest result'], rows, 'No images tested yet.')}`;
   return page(ctx, { title: 'Images', nav: 'images', body });
 }
 
@@ -150,22 +131,6 @@ export function historyPage(ctx: PageContext, h: ImageHistory): SafeHtml {
     <h2>Boot to SSH</h2>
     ${bootChart(h.entries)}
     <h2>Results</h2>
-    <div class="table-wrap">
-      <table class="list">
-        <thead>
-          <tr>
-            <th>Compose</th>
-            <th>Result</th>
-            <th>Job</th>
-            <th>Boot to SSH</th>
-            <th>Duration</th>
-            <th>Reason</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${rows}
-        </tbody>
-      </table>
-    </div>`;
+    ${listTable(['Compose', 'Result', 'Job', 'Boot to SSH', 'Duration', 'Reason'], rows, 'No results yet.')}`;
   return page(ctx, { title: `${h.image} ${h.arch} ${h.type}`, nav: 'images', body });
 }

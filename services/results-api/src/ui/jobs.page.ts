@@ -2,7 +2,7 @@
 import { type Compose, type Job } from '@autocloud/db';
 import { BACKENDS, JOB_STATUSES, type JobListQuery } from '@autocloud/schemas';
 import { composeFacts } from './composes.page.js';
-import { duration, pager, statusBadge, time } from './format.js';
+import { duration, listTable, pager, statusBadge, time } from './format.js';
 import { html, queryString, type SafeHtml } from './html.js';
 import { page, type PageContext } from './layout.js';
 
@@ -100,32 +100,23 @@ export function jobsPage(
       <button type="submit">Filter</button>
       <a href="${path}">Clear</a>
     </form>
-    ${
-      rows.length === 0
-        ? html`<p class="empty">No jobs match.</p>`
-        : html`<div class="table-wrap">
-            <table class="list">
-              <thead>
-                <tr>
-                  <th>Job</th>
-                  <th>Image</th>
-                  <th>Status</th>
-                  <th>Arch</th>
-                  <th>Type</th>
-                  <th>Family</th>
-                  <th>Release</th>
-                  <th>Backend</th>
-                  <th>Duration</th>
-                  <th>When</th>
-                  ${compose ? '' : html`<th>Compose</th>`}
-                </tr>
-              </thead>
-              <tbody>
-                ${rows}
-              </tbody>
-            </table>
-          </div>`
-    }
+    ${listTable(
+      [
+        'Job',
+        'Image',
+        'Status',
+        'Arch',
+        'Type',
+        'Family',
+        'Release',
+        'Backend',
+        'Duration',
+        'When',
+        !compose && 'Compose',
+      ],
+      rows,
+      'No jobs match.',
+    )}
     ${pager(path, filters, query.cursor, opts.nextCursor)}
   `;
   return page(ctx, { title, nav: 'jobs', body });
