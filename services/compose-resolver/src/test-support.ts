@@ -8,8 +8,15 @@ import { fileURLToPath } from 'node:url';
 import { Bus, type ConsumerSpec } from '@autocloud/bus';
 import { type ComposeResolved, type PungiComposeStatusChange } from '@autocloud/schemas';
 import { loadConfig } from '@autocloud/service';
-import { bodyOf, streamMessages, testLogger } from '@autocloud/testing';
+import {
+  bodyOf,
+  startNatsServer,
+  streamMessages,
+  testLogger,
+  type NatsServerHandle,
+} from '@autocloud/testing';
 import { Registry } from 'prom-client';
+import { afterEach, beforeEach } from 'vitest';
 import { ResolverConfig, resolverChecks, resolverSettings } from './config.js';
 import { ComposeResolver } from './resolve/resolver.js';
 import { loadRules } from './rules/rules.js';
@@ -161,6 +168,63 @@ export async function startResolver(
       await bus.close();
     },
   };
+}
+
+export interface ResolverRig {
+  readonly nats: NatsServerHandle;
+  /** The test's own connection: publishes messages, reads streams. */
+  readonly bus: Bus;
+  readonly server: ComposeServer;
+  /** A resolver replica allowed to fetch from `server`, stopped after the test. */
+  resolver: (
+    env?: Record<string, string>,
+    opts?: Parameters<typeof startResolver>[2],
+  ) => Promise<RunningResolver>;
+  /** Stops a replica with the others after the test (one started with startResolver directly). */
+  track: (...replicas: RunningResolver[]) => void;
+}
+
+/** For each test of the calling describe block: a nats-server, a compose server, and the replicas it starts. */
+export function resolverRig(): ResolverRig {
+  let nats: NatsServerHandle | undefined;
+  let bus: Bus | undefined;
+  let server: ComposeServer | undefined;
+  let running: RunningResolver[] = [];
+  beforeEach(async () => {
+    [nats, server] = await Promise.all([startNatsServer(), startComposeServer()]);
+    bus = await Bus.connect({ servers: nats.url, service: 'test', log: testLogger() });
+    await bus.ensureTopology();
+  });
+  afterEach(async () => {
+    await Promise.all(running.map((r) => r.stop()));
+    running = [];
+    await bus?.close();
+    await Promise.all([nats?.dispose(), server?.close()]);
+  });
+  const rig: ResolverRig = {
+    get nats() {
+      return nats!;
+    },
+    get bus() {
+      return bus!;
+    },
+    get server() {
+      return server!;
+    },
+    resolver: async (env = {}, opts = {}) => {
+      const r = await startResolver(
+        rig.nats.url,
+        { ALLOWED_HOSTS: `127.0.0.1:${rig.server.port}`, ...env },
+        opts,
+      );
+      running.push(r);
+      return r;
+    },
+    track: (...replicas) => {
+      running.push(...replicas);
+    },
+  };
+  return rig;
 }
 
 export async function resolvedMessages(jsm: JetStreamManager): Promise<ComposeResolved[]> {

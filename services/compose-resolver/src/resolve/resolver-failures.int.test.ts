@@ -1,17 +1,10 @@
 // Metadata that cannot be read: recorded with a reason, dead-lettered, never a crash or a redelivery loop; and
 // transient failures retried, in the same delivery and across deliveries, until the last one.
 import { type ServerResponse } from 'node:http';
-import { Bus, consumers } from '@autocloud/bus';
+import { consumers } from '@autocloud/bus';
 import { DEADLETTER_HEADERS } from '@autocloud/schemas';
-import {
-  freePort,
-  startNatsServer,
-  streamMessages,
-  testLogger,
-  waitFor,
-  type NatsServerHandle,
-} from '@autocloud/testing';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { freePort, streamMessages, waitFor } from '@autocloud/testing';
+import { describe, expect, test } from 'vitest';
 import {
   counter,
   drained,
@@ -20,47 +13,21 @@ import {
   pungiMessage,
   readMetadata,
   resolvedMessages,
-  startComposeServer,
-  startResolver,
-  type ComposeServer,
-  type RunningResolver,
+  resolverRig,
 } from '../test-support.js';
 
 const MB = 1024 * 1024;
 
 describe('compose-resolver on bad metadata', () => {
-  let nats: NatsServerHandle;
-  let bus: Bus;
-  let server: ComposeServer;
-  let running: RunningResolver[] = [];
-
-  beforeEach(async () => {
-    [nats, server] = await Promise.all([startNatsServer(), startComposeServer()]);
-    bus = await Bus.connect({ servers: nats.url, service: 'test', log: testLogger() });
-    await bus.ensureTopology();
-  });
-  afterEach(async () => {
-    await Promise.all(running.map((r) => r.stop()));
-    running = [];
-    await bus?.close();
-    await Promise.all([nats?.dispose(), server?.close()]);
-  });
-
-  async function resolver(
-    env: Record<string, string> = {},
-    opts: Parameters<typeof startResolver>[2] = {},
-  ): Promise<RunningResolver> {
-    const r = await startResolver(nats.url, { ALLOWED_HOSTS: `127.0.0.1:${server.port}`, ...env }, opts);
-    running.push(r);
-    return r;
-  }
+  const rig = resolverRig();
+  const { resolver } = rig;
 
   /** A compose at /c/<name>/compose whose composeinfo.json is fine; images.json is up to the test. */
   function compose(name: string, id: string): string {
     const info = readMetadata(F27_DIR, 'composeinfo.json') as { payload: { compose: { id: string } } };
     info.payload.compose.id = id;
-    server.json(`/c/${name}/compose/metadata/composeinfo.json`, info);
-    return `${server.origin}/c/${name}/compose`;
+    rig.server.json(`/c/${name}/compose/metadata/composeinfo.json`, info);
+    return `${rig.server.origin}/c/${name}/compose`;
   }
 
   test('missing, truncated, not JSON, 50 MB, wrong shape, foreign host: recorded with a reason, dead-lettered', async () => {
@@ -120,30 +87,31 @@ describe('compose-resolver on bad metadata', () => {
         name: 'foreign',
         reason:
           /cannot read metadata\/(images|composeinfo)\.json: host localhost:\d+ is not allowed \(ALLOWED_HOSTS\)$/,
-        location: `http://localhost:${server.port}/c/foreign/compose`,
+        location: `http://localhost:${rig.server.port}/c/foreign/compose`,
       },
     ];
     const r = await resolver();
     for (const [i, c] of cases.entries()) {
       const id = `Fedora-Cloud-27-2018040${i + 1}.0`;
       const location = c.location ?? compose(c.name, id);
-      if (c.serve) server.route(`/c/${c.name}/compose/metadata/images.json`, (_req, res) => c.serve!(res));
-      await bus.publish('pungi.compose.status.change', pungiMessage(id, location), {
+      if (c.serve)
+        rig.server.route(`/c/${c.name}/compose/metadata/images.json`, (_req, res) => c.serve!(res));
+      await rig.bus.publish('pungi.compose.status.change', pungiMessage(id, location), {
         msgId: `bad-${c.name}`,
       });
     }
     // Then a good compose: the resolver is still at work.
-    const good = server.serveDir(`/compose/${F27_ID}/compose`, F27_DIR);
-    await bus.publish('pungi.compose.status.change', pungiMessage(F27_ID, good), { msgId: 'good' });
+    const good = rig.server.serveDir(`/compose/${F27_ID}/compose`, F27_DIR);
+    await rig.bus.publish('pungi.compose.status.change', pungiMessage(F27_ID, good), { msgId: 'good' });
 
     const all = await waitFor(
       async () => {
-        const resolved = await resolvedMessages(bus.jsm);
+        const resolved = await resolvedMessages(rig.bus.jsm);
         return resolved.length === cases.length + 1 && resolved;
       },
       { what: 'every compose resolved', timeoutMs: 30_000 },
     );
-    const letters = await streamMessages(bus.jsm, 'DEADLETTER');
+    const letters = await streamMessages(rig.bus.jsm, 'DEADLETTER');
     expect(letters).toHaveLength(cases.length);
     for (const [i, c] of cases.entries()) {
       const id = `Fedora-Cloud-27-2018040${i + 1}.0`;
@@ -159,9 +127,9 @@ describe('compose-resolver on bad metadata', () => {
     }
     expect(all.find((m) => m.compose_id === F27_ID)!.jobs).toHaveLength(3);
     expect(hugeWritten).toBeLessThan(40 * MB);
-    await waitFor(() => drained(bus.jsm, 'PUNGI', 'compose-resolver'));
+    await waitFor(() => drained(rig.bus.jsm, 'PUNGI', 'compose-resolver'));
     // Permanent failures are not retried: one delivery each.
-    const info = await bus.jsm.consumers.info('PUNGI', 'compose-resolver');
+    const info = await rig.bus.jsm.consumers.info('PUNGI', 'compose-resolver');
     expect(info.num_redelivered).toBe(0);
     expect(await counter(r.metrics, 'autocloud_resolver_composes_total', { outcome: 'failed' })).toBe(
       cases.length,
@@ -171,36 +139,40 @@ describe('compose-resolver on bad metadata', () => {
 
   test('a location that redirects to a host not allowed is refused the same way', async () => {
     const location = compose('redirected', 'Fedora-Cloud-27-20180409.0');
-    server.route('/c/redirected/compose/metadata/images.json', (_req, res) =>
-      res.writeHead(302, { location: `http://localhost:${server.port}/internal/images.json` }).end(),
+    rig.server.route('/c/redirected/compose/metadata/images.json', (_req, res) =>
+      res.writeHead(302, { location: `http://localhost:${rig.server.port}/internal/images.json` }).end(),
     );
     await resolver();
-    await bus.publish('pungi.compose.status.change', pungiMessage('Fedora-Cloud-27-20180409.0', location), {
-      msgId: 'redirected',
-    });
+    await rig.bus.publish(
+      'pungi.compose.status.change',
+      pungiMessage('Fedora-Cloud-27-20180409.0', location),
+      {
+        msgId: 'redirected',
+      },
+    );
     const [resolved] = await waitFor(async () => {
-      const all = await resolvedMessages(bus.jsm);
+      const all = await resolvedMessages(rig.bus.jsm);
       return all.length === 1 && all;
     });
     expect(resolved!.reason).toMatch(
       /host localhost:\d+ is not allowed \(redirect from http:\/\/127\.0\.0\.1:\d+\/c\/redirected\/compose\/metadata\/images\.json\)/,
     );
-    expect(server.requests).not.toContain('/internal/images.json');
+    expect(rig.server.requests).not.toContain('/internal/images.json');
   });
 
   test('a server that answers 503 twice, then the metadata: planned normally', async () => {
-    const location = server.serveDir(`/compose/${F27_ID}/compose`, F27_DIR);
-    server.failNext(`/compose/${F27_ID}/compose/metadata/images.json`, 2, 503);
+    const location = rig.server.serveDir(`/compose/${F27_ID}/compose`, F27_DIR);
+    rig.server.failNext(`/compose/${F27_ID}/compose/metadata/images.json`, 2, 503);
     const r = await resolver();
-    await bus.publish('pungi.compose.status.change', pungiMessage(F27_ID, location), { msgId: 'flaky' });
+    await rig.bus.publish('pungi.compose.status.change', pungiMessage(F27_ID, location), { msgId: 'flaky' });
     const [resolved] = await waitFor(async () => {
-      const all = await resolvedMessages(bus.jsm);
+      const all = await resolvedMessages(rig.bus.jsm);
       return all.length === 1 && all;
     });
     expect(resolved!.jobs).toHaveLength(3);
     expect(resolved!.reason).toBeUndefined();
-    expect(server.requests.filter((p) => p.endsWith('/images.json'))).toHaveLength(3);
-    expect(await streamMessages(bus.jsm, 'DEADLETTER')).toEqual([]);
+    expect(rig.server.requests.filter((p) => p.endsWith('/images.json'))).toHaveLength(3);
+    expect(await streamMessages(rig.bus.jsm, 'DEADLETTER')).toEqual([]);
     expect(await counter(r.metrics, 'autocloud_resolver_composes_total', { outcome: 'resolved' })).toBe(1);
   });
 
@@ -216,12 +188,12 @@ describe('compose-resolver on bad metadata', () => {
         },
       },
     );
-    await bus.publish('pungi.compose.status.change', pungiMessage(F27_ID, location), {
+    await rig.bus.publish('pungi.compose.status.change', pungiMessage(F27_ID, location), {
       msgId: 'unreachable',
     });
     const [resolved] = await waitFor(
       async () => {
-        const all = await resolvedMessages(bus.jsm);
+        const all = await resolvedMessages(rig.bus.jsm);
         return all.length === 1 && all;
       },
       { timeoutMs: 20_000 },
@@ -231,7 +203,7 @@ describe('compose-resolver on bad metadata', () => {
       /cannot read metadata\/(images|composeinfo)\.json: network error reaching 127\.0\.0\.1:\d+: .*ECONNREFUSED.* \(gave up after 3 deliveries\)/,
     );
     const letters = await waitFor(async () => {
-      const all = await streamMessages(bus.jsm, 'DEADLETTER');
+      const all = await streamMessages(rig.bus.jsm, 'DEADLETTER');
       return all.length === 1 && all;
     });
     expect(letters[0]!.header.get(DEADLETTER_HEADERS.reason)).toBe(resolved!.reason);

@@ -1,8 +1,7 @@
 // Stateless and scalable: the same compose message, however often it arrives and however many replicas handle it,
 // is one compose.resolved in the AUTOCLOUD stream.
-import { Bus } from '@autocloud/bus';
-import { startNatsServer, testLogger, waitFor, type NatsServerHandle } from '@autocloud/testing';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { waitFor } from '@autocloud/testing';
+import { describe, expect, test } from 'vitest';
 import {
   counter,
   drained,
@@ -10,46 +9,29 @@ import {
   F27_ID,
   pungiMessage,
   resolvedMessages,
-  startComposeServer,
+  resolverRig,
   startResolver,
-  type ComposeServer,
-  type RunningResolver,
 } from '../test-support.js';
 
 describe('compose-resolver replicas', () => {
-  let nats: NatsServerHandle;
-  let bus: Bus;
-  let server: ComposeServer;
-  let running: RunningResolver[] = [];
-
-  beforeEach(async () => {
-    [nats, server] = await Promise.all([startNatsServer(), startComposeServer()]);
-    bus = await Bus.connect({ servers: nats.url, service: 'test', log: testLogger() });
-    await bus.ensureTopology();
-  });
-  afterEach(async () => {
-    await Promise.all(running.map((r) => r.stop()));
-    running = [];
-    await bus?.close();
-    await Promise.all([nats?.dispose(), server?.close()]);
-  });
+  const rig = resolverRig();
 
   test('one FINISHED message delivered three times to two replicas at once: one compose.resolved', async () => {
-    const location = server.serveDir(`/compose/${F27_ID}/compose`, F27_DIR);
+    const location = rig.server.serveDir(`/compose/${F27_ID}/compose`, F27_DIR);
     // Slow metadata and one compose at a time each, so both replicas are busy with copies of it together.
-    server.delayMs = 200;
-    const env = { ALLOWED_HOSTS: `127.0.0.1:${server.port}`, RESOLVER_CONCURRENCY: '1' };
-    const replicas = await Promise.all([startResolver(nats.url, env), startResolver(nats.url, env)]);
-    running.push(...replicas);
+    rig.server.delayMs = 200;
+    const env = { ALLOWED_HOSTS: `127.0.0.1:${rig.server.port}`, RESOLVER_CONCURRENCY: '1' };
+    const replicas = await Promise.all([startResolver(rig.nats.url, env), startResolver(rig.nats.url, env)]);
+    rig.track(...replicas);
 
     // The same body three times, as Fedora's bus may resend it under new message ids.
     const body = pungiMessage(F27_ID, location);
     for (const id of ['copy-1', 'copy-2', 'copy-3']) {
-      await bus.publish('pungi.compose.status.change', body, { msgId: id });
+      await rig.bus.publish('pungi.compose.status.change', body, { msgId: id });
     }
-    await waitFor(() => drained(bus.jsm, 'PUNGI', 'compose-resolver'), { what: 'all three handled' });
+    await waitFor(() => drained(rig.bus.jsm, 'PUNGI', 'compose-resolver'), { what: 'all three handled' });
 
-    const resolved = await resolvedMessages(bus.jsm);
+    const resolved = await resolvedMessages(rig.bus.jsm);
     expect(resolved).toHaveLength(1);
     expect(resolved[0]!.jobs).toHaveLength(3);
 
@@ -66,21 +48,23 @@ describe('compose-resolver replicas', () => {
   });
 
   test('a replica stopped in the middle hands the compose back, and another one resolves it', async () => {
-    const location = server.serveDir(`/compose/${F27_ID}/compose`, F27_DIR);
-    server.delayMs = 1_500;
-    const env = { ALLOWED_HOSTS: `127.0.0.1:${server.port}` };
-    const first = await startResolver(nats.url, env);
-    await bus.publish('pungi.compose.status.change', pungiMessage(F27_ID, location), { msgId: 'once' });
-    await waitFor(() => server.requests.length > 0, { what: 'the first replica at work' });
+    const location = rig.server.serveDir(`/compose/${F27_ID}/compose`, F27_DIR);
+    rig.server.delayMs = 1_500;
+    const env = { ALLOWED_HOSTS: `127.0.0.1:${rig.server.port}` };
+    const first = await startResolver(rig.nats.url, env);
+    await rig.bus.publish('pungi.compose.status.change', pungiMessage(F27_ID, location), { msgId: 'once' });
+    await waitFor(() => rig.server.requests.length > 0, { what: 'the first replica at work' });
     // Shutdown with less time than the metadata takes: the in-flight compose is aborted and nak'ed.
     await first.resolver.stop(100);
     await first.bus.close();
-    expect(await resolvedMessages(bus.jsm)).toEqual([]);
+    expect(await resolvedMessages(rig.bus.jsm)).toEqual([]);
 
-    server.delayMs = 0;
-    const second = await startResolver(nats.url, env);
-    running.push(second);
-    await waitFor(async () => (await resolvedMessages(bus.jsm)).length === 1, { what: 'the second replica' });
-    expect((await resolvedMessages(bus.jsm))[0]!.jobs).toHaveLength(3);
+    rig.server.delayMs = 0;
+    const second = await startResolver(rig.nats.url, env);
+    rig.track(second);
+    await waitFor(async () => (await resolvedMessages(rig.bus.jsm)).length === 1, {
+      what: 'the second replica',
+    });
+    expect((await resolvedMessages(rig.bus.jsm))[0]!.jobs).toHaveLength(3);
   });
 });

@@ -1,13 +1,6 @@
 // The resolver against a real nats-server and composes served over HTTP: what each compose message becomes.
-import { Bus } from '@autocloud/bus';
-import {
-  startNatsServer,
-  streamMessages,
-  testLogger,
-  waitFor,
-  type NatsServerHandle,
-} from '@autocloud/testing';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { streamMessages, waitFor } from '@autocloud/testing';
+import { describe, expect, test } from 'vitest';
 import {
   counter,
   drained,
@@ -17,48 +10,25 @@ import {
   F43_ID,
   pungiMessage,
   resolvedMessages,
-  startComposeServer,
-  startResolver,
-  type ComposeServer,
-  type RunningResolver,
+  resolverRig,
 } from '../test-support.js';
 
 describe('compose-resolver', () => {
-  let nats: NatsServerHandle;
-  let bus: Bus;
-  let server: ComposeServer;
-  let running: RunningResolver[] = [];
-
-  beforeEach(async () => {
-    [nats, server] = await Promise.all([startNatsServer(), startComposeServer()]);
-    bus = await Bus.connect({ servers: nats.url, service: 'test', log: testLogger() });
-    await bus.ensureTopology();
-  });
-  afterEach(async () => {
-    await Promise.all(running.map((r) => r.stop()));
-    running = [];
-    await bus?.close();
-    await Promise.all([nats?.dispose(), server?.close()]);
-  });
-
-  async function resolver(env: Record<string, string> = {}): Promise<RunningResolver> {
-    const r = await startResolver(nats.url, { ALLOWED_HOSTS: `127.0.0.1:${server.port}`, ...env });
-    running.push(r);
-    return r;
-  }
+  const rig = resolverRig();
+  const { resolver } = rig;
   const oneResolved = () =>
     waitFor(
       async () => {
-        const all = await resolvedMessages(bus.jsm);
+        const all = await resolvedMessages(rig.bus.jsm);
         return all.length === 1 && all[0];
       },
       { what: 'one compose.resolved' },
     );
 
   test('Fedora-Cloud-27: two libvirt jobs and one vbox job, raw-xz not planned', async () => {
-    const location = server.serveDir(`/compose/${F27_ID}/compose`, F27_DIR);
+    const location = rig.server.serveDir(`/compose/${F27_ID}/compose`, F27_DIR);
     const r = await resolver();
-    await bus.publish(
+    await rig.bus.publish(
       'pungi.compose.status.change',
       pungiMessage(F27_ID, location, 'FINISHED', {
         release_version: '27',
@@ -125,7 +95,7 @@ describe('compose-resolver', () => {
         },
       ],
     });
-    const [stored] = await streamMessages(bus.jsm, 'AUTOCLOUD', 'autocloud.compose.resolved');
+    const [stored] = await streamMessages(rig.bus.jsm, 'AUTOCLOUD', 'autocloud.compose.resolved');
     expect(stored!.header.get('Nats-Msg-Id')).toBe(`resolved.${F27_ID}`);
     expect(await counter(r.metrics, 'autocloud_resolver_composes_total', { outcome: 'resolved' })).toBe(1);
     expect(
@@ -140,13 +110,17 @@ describe('compose-resolver', () => {
   });
 
   test('a 2016 message (FINISHED_INCOMPLETE, no release fields, // in the location) resolves the same way', async () => {
-    const location = server.serveDir(`/compose//branched/${F27_ID}/compose`, F27_DIR);
+    const location = rig.server.serveDir(`/compose//branched/${F27_ID}/compose`, F27_DIR);
     await resolver();
-    await bus.publish('pungi.compose.status.change', pungiMessage(F27_ID, location, 'FINISHED_INCOMPLETE'), {
-      msgId: '2016-d6183c83',
-    });
+    await rig.bus.publish(
+      'pungi.compose.status.change',
+      pungiMessage(F27_ID, location, 'FINISHED_INCOMPLETE'),
+      {
+        msgId: '2016-d6183c83',
+      },
+    );
     const resolved = await oneResolved();
-    expect(server.requests).toContain(`/compose//branched/${F27_ID}/compose/metadata/images.json`);
+    expect(rig.server.requests).toContain(`/compose//branched/${F27_ID}/compose/metadata/images.json`);
     expect(resolved).toMatchObject({
       pungi_status: 'FINISHED_INCOMPLETE',
       release: '27',
@@ -159,9 +133,9 @@ describe('compose-resolver', () => {
   });
 
   test('the newer layout is selected by rules: x86_64 only by default', async () => {
-    const location = server.serveDir(`/compose/43/${F43_ID}/compose`, F43_DIR);
+    const location = rig.server.serveDir(`/compose/43/${F43_ID}/compose`, F43_DIR);
     await resolver();
-    await bus.publish('pungi.compose.status.change', pungiMessage(F43_ID, location), { msgId: 'f43' });
+    await rig.bus.publish('pungi.compose.status.change', pungiMessage(F43_ID, location), { msgId: 'f43' });
     const resolved = await oneResolved();
     expect(resolved).toMatchObject({ release: '43', label: 'RC-1.6', date: '20251023' });
     expect(resolved.jobs.map((j) => `${j.arch} ${j.variant} ${j.type} ${j.backend}`)).toEqual([
@@ -175,9 +149,9 @@ describe('compose-resolver', () => {
   });
 
   test('aarch64 is planned too when RESOLVER_ARCHES includes it', async () => {
-    const location = server.serveDir(`/compose/43/${F43_ID}/compose`, F43_DIR);
+    const location = rig.server.serveDir(`/compose/43/${F43_ID}/compose`, F43_DIR);
     const r = await resolver({ RESOLVER_ARCHES: 'x86_64,aarch64' });
-    await bus.publish('pungi.compose.status.change', pungiMessage(F43_ID, location), { msgId: 'f43' });
+    await rig.bus.publish('pungi.compose.status.change', pungiMessage(F43_ID, location), { msgId: 'f43' });
     const resolved = await oneResolved();
     expect(resolved.jobs).toHaveLength(9);
     expect(
@@ -196,24 +170,28 @@ describe('compose-resolver', () => {
   });
 
   test('STARTED, DOOMED and TERMINATED publish nothing', async () => {
-    const location = server.serveDir(`/compose/${F27_ID}/compose`, F27_DIR);
+    const location = rig.server.serveDir(`/compose/${F27_ID}/compose`, F27_DIR);
     const r = await resolver();
     for (const status of ['STARTED', 'DOOMED', 'TERMINATED']) {
-      await bus.publish('pungi.compose.status.change', pungiMessage(F27_ID, location, status), {
+      await rig.bus.publish('pungi.compose.status.change', pungiMessage(F27_ID, location, status), {
         msgId: `pungi-${status}`,
       });
     }
-    await waitFor(() => drained(bus.jsm, 'PUNGI', 'compose-resolver'), { what: 'the messages handled' });
-    expect(await streamMessages(bus.jsm, 'AUTOCLOUD')).toEqual([]);
-    expect(await streamMessages(bus.jsm, 'DEADLETTER')).toEqual([]);
-    expect(server.requests).toEqual([]);
+    await waitFor(() => drained(rig.bus.jsm, 'PUNGI', 'compose-resolver'), { what: 'the messages handled' });
+    expect(await streamMessages(rig.bus.jsm, 'AUTOCLOUD')).toEqual([]);
+    expect(await streamMessages(rig.bus.jsm, 'DEADLETTER')).toEqual([]);
+    expect(rig.server.requests).toEqual([]);
     expect(await counter(r.metrics, 'autocloud_resolver_composes_total', { outcome: 'ignored' })).toBe(3);
   });
 
   test('a hand submission resolves like a pungi message, with its request_id; a second one is not dropped', async () => {
-    const location = server.serveDir(`/compose/${F27_ID}/compose`, F27_DIR);
+    const location = rig.server.serveDir(`/compose/${F27_ID}/compose`, F27_DIR);
     await resolver();
-    await bus.publish('autocloud.control.submit', { location, request_id: 'req-1', requested_by: 'tester' });
+    await rig.bus.publish('autocloud.control.submit', {
+      location,
+      request_id: 'req-1',
+      requested_by: 'tester',
+    });
     const first = await oneResolved();
     expect(first).toMatchObject({
       compose_id: F27_ID,
@@ -225,22 +203,22 @@ describe('compose-resolver', () => {
     expect(first.jobs.map((j) => j.backend)).toEqual(['libvirt', 'libvirt', 'vbox']);
     expect(first.reason).toBeUndefined();
 
-    await bus.publish('autocloud.control.submit', { location, request_id: 'req-2', compose_id: F27_ID });
+    await rig.bus.publish('autocloud.control.submit', { location, request_id: 'req-2', compose_id: F27_ID });
     const both = await waitFor(async () => {
-      const all = await resolvedMessages(bus.jsm);
+      const all = await resolvedMessages(rig.bus.jsm);
       return all.length === 2 && all;
     });
     expect(both[1]).toMatchObject({ compose_id: F27_ID, request_id: 'req-2' });
-    const headers = (await streamMessages(bus.jsm, 'AUTOCLOUD', 'autocloud.compose.resolved')).map((m) =>
+    const headers = (await streamMessages(rig.bus.jsm, 'AUTOCLOUD', 'autocloud.compose.resolved')).map((m) =>
       m.header.get('Nats-Msg-Id'),
     );
     expect(headers).toEqual([`resolved.${F27_ID}.req-1`, `resolved.${F27_ID}.req-2`]);
   });
 
   test('a hand submission naming another compose than the metadata is recorded with the reason', async () => {
-    const location = server.serveDir(`/compose/${F27_ID}/compose`, F27_DIR);
+    const location = rig.server.serveDir(`/compose/${F27_ID}/compose`, F27_DIR);
     await resolver();
-    await bus.publish('autocloud.control.submit', {
+    await rig.bus.publish('autocloud.control.submit', {
       location,
       request_id: 'req-wrong',
       compose_id: 'Fedora-28-20180425.0',
@@ -255,7 +233,7 @@ describe('compose-resolver', () => {
       reason: `metadata/composeinfo.json describes compose ${F27_ID}, not Fedora-28-20180425.0: the location holds another compose`,
     });
     const letters = await waitFor(async () => {
-      const all = await streamMessages(bus.jsm, 'DEADLETTER');
+      const all = await streamMessages(rig.bus.jsm, 'DEADLETTER');
       return all.length === 1 && all;
     });
     expect(letters[0]!.subject).toBe('autocloud.deadletter.compose-resolver');
@@ -264,8 +242,8 @@ describe('compose-resolver', () => {
 
   test('a hand submission of a location without metadata is recorded under its request, not a guessed id', async () => {
     await resolver();
-    const location = `${server.origin}/compose/27/${F27_ID}/compose`; // nothing served there
-    await bus.publish('autocloud.control.submit', { location, request_id: 'req-404' });
+    const location = `${rig.server.origin}/compose/27/${F27_ID}/compose`; // nothing served there
+    await rig.bus.publish('autocloud.control.submit', { location, request_id: 'req-404' });
     const resolved = await oneResolved();
     expect(resolved).toMatchObject({
       compose_id: 'submission-req-404',
@@ -274,6 +252,6 @@ describe('compose-resolver', () => {
       jobs: [],
       reason: expect.stringMatching(/HTTP 404 from http:\/\/127\.0\.0\.1:\d+\/compose\/27\//),
     });
-    await waitFor(async () => (await streamMessages(bus.jsm, 'DEADLETTER')).length === 1);
+    await waitFor(async () => (await streamMessages(rig.bus.jsm, 'DEADLETTER')).length === 1);
   });
 });
