@@ -4,6 +4,18 @@ import { jobIdProp, literalUnion, timestampProp } from './common.js';
 
 export const OUTPUT_STREAMS = ['fetch', 'boot', 'console', 'test', 'system'] as const;
 
+/** A size as output lines, the CLI and the UI show it: `512 B`, `54.0 MiB`, `2.1 GiB`. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
 /** Most lines a message carries, so a batch stays far below NATS's max payload. */
 export const MAX_LINES_PER_MESSAGE = 500;
 

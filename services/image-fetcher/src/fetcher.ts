@@ -2,7 +2,7 @@
 // the job to a runner; or say, in image.aborted, why the image cannot be had.
 import { OutputWriter, type Bus, type HandlerContext } from '@autocloud/bus';
 import { displayUrl, type HostAllowList } from '@autocloud/fetch';
-import { imageEventForWork, subjects, type FetchWorkItem } from '@autocloud/schemas';
+import { formatBytes, imageEventForWork, subjects, type FetchWorkItem } from '@autocloud/schemas';
 import { type Logger } from '@autocloud/telemetry';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { type FetcherConfig } from './config.js';
@@ -167,15 +167,4 @@ function progressReporter(out: OutputWriter): (p: DownloadProgress) => void {
       { stream: 'fetch' },
     );
   };
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }

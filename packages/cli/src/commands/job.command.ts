@@ -1,9 +1,9 @@
 // `autocloud job <id>`: a job with its steps; `--output` its whole output; `--follow` live until it ends.
-import { type JobDetail, type StepResource } from '@autocloud/schemas';
+import { formatBytes, type JobDetail, type StepResource } from '@autocloud/schemas';
 import { flagOption, idArgument, type CommandSpec } from '../args.js';
 import { followJob } from '../follow/job-follow.js';
 import { jobLabel } from '../follow/summary.js';
-import { formatBytes, formatDuration, formatTime } from '../output/format.js';
+import { formatDuration, formatTime } from '../output/format.js';
 import { renderTable, type Column } from '../output/table.js';
 import { apiClient } from './api.js';
 

@@ -13,17 +13,6 @@ export function formatDuration(ms: number | null | undefined): string {
   return h > 0 ? `${h}h ${String(m).padStart(2, '0')}m` : `${m}m ${String(sec).padStart(2, '0')}s`;
 }
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
-
 /** An RFC 3339 time as local `YYYY-MM-DD HH:MM:SS`. */
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return '-';

@@ -36,17 +36,6 @@ export function duration(ms: number | null | undefined): string {
   return `${Math.floor(m / 60)} h ${m % 60} m`;
 }
 
-export function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
-
 /** A list as a table (one card per row on a phone), or one line saying that it is empty. */
 export function listTable(
   headers: readonly (string | false)[],

@@ -1,9 +1,10 @@
 // /jobs/{job_id}/output (the original route): the job's facts, its steps, its output as numbered lines with an #N
 // anchor each (growing live while it runs, with app.js), its artifacts, and rerun/cancel for signed-in users.
 import { type Job, type JobStep, type OutputLine } from '@autocloud/db';
+import { formatBytes } from '@autocloud/schemas';
 import { type Artifact } from '../artifacts/artifact.store.js';
 import { isTerminal, stepState } from '../api/resources.js';
-import { bytes, duration, statusBadge, time } from './format.js';
+import { duration, statusBadge, time } from './format.js';
 import { escapeHtml, html, raw, safeUrl, type SafeHtml } from './html.js';
 import { historyHref } from './jobs.page.js';
 import { page, type PageContext } from './layout.js';
@@ -155,7 +156,7 @@ export function jobPage(ctx: PageContext, d: JobPageData): SafeHtml {
       <dt>Image download</dt>
       <dd>
         <a href="${safeUrl(job.image_url)}">${job.image_url}</a>
-        <span class="muted">(${bytes(job.size)})</span>
+        <span class="muted">(${formatBytes(job.size)})</span>
       </dd>
     </div>
     <div class="wide">
@@ -202,7 +203,7 @@ export function jobPage(ctx: PageContext, d: JobPageData): SafeHtml {
                 (a) =>
                   html`<li>
                     <a href="/api/v1/jobs/${job.job_id}/artifacts/${encodeURIComponent(a.name)}">${a.name}</a>
-                    <span class="muted">${bytes(a.size)}</span>
+                    <span class="muted">${formatBytes(a.size)}</span>
                   </li>`,
               )}
             </ul>`
