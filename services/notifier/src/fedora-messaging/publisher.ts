@@ -100,7 +100,6 @@ export class FedoraMessagingPublisher {
   /** Opens the confirm channel on a new connection. */
   private async openChannel(model: ChannelModel): Promise<void> {
     const { opts } = this;
-    model.on('close', () => (this.channel = undefined));
     const channel = await model.createConfirmChannel();
     channel.on('error', (err: Error) =>
       opts.log.warn({ err: err.message }, 'fedora-messaging channel error'),

@@ -3,7 +3,7 @@
 // Last-Event-ID without losing or repeating a line.
 import { type Bus } from '@autocloud/bus';
 import { updateJob, type Job } from '@autocloud/db';
-import { type ImageEvent, type OutputLine } from '@autocloud/schemas';
+import { type OutputLine } from '@autocloud/schemas';
 import {
   createTestDatabase,
   startNatsServer,
@@ -12,6 +12,7 @@ import {
 } from '@autocloud/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type App } from '../http/app.js';
+import { imageEvent } from '../recorder/events.js';
 import {
   buildTestApp,
   connectTestBus,
@@ -65,17 +66,7 @@ const lineNumbers = (events: SseEvent[]) =>
 
 async function finish(job: Job, status: 'success' | 'failed') {
   await updateJob(database.handle.db, job.job_id, { status, finished_at: new Date() });
-  const event: ImageEvent = {
-    compose_id: job.compose_id,
-    compose_url: job.image_url,
-    image_name: job.image_name,
-    status,
-    job_id: job.job_id,
-    release: job.release,
-    family: job.family,
-    type: job.type,
-  };
-  await bus.publish(`autocloud.image.${status}`, event);
+  await bus.publish(`autocloud.image.${status}`, imageEvent(job, status, new Date()));
 }
 
 describe('GET /api/v1/jobs/{job_id}/output/stream', () => {
